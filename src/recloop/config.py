@@ -43,9 +43,9 @@ class DataConfig(BaseModel):
 class ALSParams(BaseModel):
     """implicit ALS hyperparameters (tuned on the P1 validation split)."""
 
-    factors: int = 64
-    regularization: float = 0.05
-    alpha: float = 2.0
+    factors: int = 32
+    regularization: float = 5.0
+    alpha: float = 0.5
     iterations: int = 15
     seed: int = 42
 
@@ -53,8 +53,8 @@ class ALSParams(BaseModel):
 class ItemKNNParams(BaseModel):
     """Item-kNN (cosine) hyperparameters (tuned on the P1 validation split)."""
 
-    neighbors: int = 100
-    shrink: float = 10.0
+    neighbors: int = 200
+    shrink: float = 0.0
 
 
 class EASEParams(BaseModel):

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from threadpoolctl import threadpool_limits
 
-__all__ = ["training_threads", "cpu_count"]
+__all__ = ["cpu_count", "training_threads"]
 
 
 def cpu_count() -> int:

@@ -114,9 +114,7 @@ def read_grouplens_zip(path: Path, md5: str | None = GROUPLENS_MD5) -> Dataset:
             io.BytesIO(raw["u.data"]), sep="\t", header=None,
             names=["user_id", "item_id", "rating", "timestamp"],
         )  # fmt: skip
-        item_raw = pd.read_csv(
-            io.BytesIO(raw["u.item"]), sep="|", header=None, encoding="latin-1"
-        )
+        item_raw = pd.read_csv(io.BytesIO(raw["u.item"]), sep="|", header=None, encoding="latin-1")
         users = pd.read_csv(
             io.BytesIO(raw["u.user"]), sep="|", header=None,
             names=["user_id", "age", "gender", "occupation", "zip"], dtype={"zip": str},
@@ -124,7 +122,9 @@ def read_grouplens_zip(path: Path, md5: str | None = GROUPLENS_MD5) -> Dataset:
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot parse ({exc})")
     if item_raw.shape[1] != 5 + len(GENRES):
-        raise DataError(f"{path}!u.item: expected {5 + len(GENRES)} columns, got {item_raw.shape[1]}")
+        raise DataError(
+            f"{path}!u.item: expected {5 + len(GENRES)} columns, got {item_raw.shape[1]}"
+        )
     titles = [_year_from_title(str(t)) for t in item_raw[1]]
     flags = item_raw.iloc[:, 5:].to_numpy()
     genres = ["|".join(g for g, f in zip(GENRES, row, strict=True) if f == 1) for row in flags]
@@ -153,7 +153,10 @@ def read_recbole_wheel(path: Path, sha256: str | None = RECBOLE_SHA256) -> Datas
     """Parse MovieLens-100K out of the RecBole wheel (checksum verified unless None)."""
     _verify(path, "sha256", sha256)
     with _open_zip(path) as zf:
-        raw = {ext: _member(zf, f"{_RECBOLE_DIR}ml-100k.{ext}", path) for ext in ("inter", "item", "user")}
+        raw = {
+            ext: _member(zf, f"{_RECBOLE_DIR}ml-100k.{ext}", path)
+            for ext in ("inter", "item", "user")
+        }
     inter_s = _atomic(raw["inter"], f"{path}!ml-100k.inter")
     try:
         inter = pd.DataFrame({

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy import stats as sps
 
 from recloop.errors import ValidationError
 from recloop.experiments.stats import validate_alpha, validate_counts
@@ -24,6 +25,7 @@ __all__ = [
     "msprt_ci_halfwidth",
     "msprt_log_likelihood_ratio",
     "msprt_p_value",
+    "tau_for_horizon",
 ]
 
 
@@ -90,6 +92,21 @@ def msprt_ci_halfwidth(variance: ArrayLike, tau: float, alpha: float) -> NDArray
     return np.where(v > 0.0, np.sqrt(h2), np.inf).astype(np.float64)
 
 
+def tau_for_horizon(horizon_variance: float, alpha: float = 0.05, power: float = 0.8) -> float:
+    """Default mixing sd: ``tau = (z_{1-alpha/2} + z_{power}) * sqrt(V_N)``.
+
+    ``V_N`` is the variance of the difference estimate at the planned end of
+    the experiment, e.g. ``2 p (1 - p) / n_per_arm`` for a base rate ``p``;
+    ``tau`` is then the minimum detectable effect of that plan.
+    """
+    validate_alpha(alpha)
+    validate_alpha(power, "power")
+    if not (horizon_variance > 0.0 and math.isfinite(horizon_variance)):
+        raise ValidationError(f"horizon_variance must be > 0, got {horizon_variance}")
+    z = float(sps.norm.ppf(1.0 - alpha / 2.0) + sps.norm.ppf(power))
+    return z * math.sqrt(horizon_variance)
+
+
 class SequentialTest:
     """Always-valid mSPRT for a difference of two means or proportions.
 
@@ -104,12 +121,16 @@ class SequentialTest:
     exact for Gaussian increments with known variance; with a plug-in ``V``
     they hold asymptotically (large arms), as in Johari et al.
 
-    Choosing ``tau``: it is the prior standard deviation of the true absolute
-    difference, i.e. the size of effect one hopes to detect (Johari et al.
-    fit it to the effects seen in past experiments); e.g. a 10% relative lift
-    on a 5% base rate gives ``tau = 0.005``. The error guarantee holds for any
-    ``tau > 0``; ``tau`` only moves power between large effects found early
-    (large ``tau``) and small effects found late (small ``tau``).
+    Choosing ``tau``: it is the prior standard deviation of the true
+    difference (Johari et al. fit it to effects seen in past experiments).
+    The error guarantee holds for any ``tau > 0``; ``tau`` only moves power
+    between large effects found early and small effects found late. A look
+    with ``z = d / sqrt(V)`` gets its largest ``Lambda`` at
+    ``tau^2 = (z^2 - 1) V``, and rejection needs ``z`` of about 3, so without
+    past experiments use :func:`tau_for_horizon`: the effect the
+    fixed-horizon test is powered to detect at the planned horizon (~2.8
+    standard errors). In A/B simulations (14 daily looks) that choice was
+    near the best ``tau`` for power; ``tau`` of one standard error lost most of it.
     """
 
     def __init__(self, tau: float, alpha: float = 0.05) -> None:

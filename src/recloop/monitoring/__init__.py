@@ -1,7 +1,9 @@
-"""Monitoring: drift detection between a recent window and the training reference."""
+"""Monitoring: Prometheus instruments and drift detection (see :mod:`recloop.monitoring.drift`).
+
+Submodules are imported explicitly so that importing one (e.g. the metrics)
+does not pull in scipy.
+"""
 
 from __future__ import annotations
 
-from recloop.monitoring.drift import DriftInputs, DriftReport, DriftThresholds, detect_drift
-
-__all__ = ["DriftInputs", "DriftReport", "DriftThresholds", "detect_drift"]
+__all__: list[str] = []

@@ -60,10 +60,9 @@ class Concentration(NamedTuple):
 def _sample(name: str, values: npt.ArrayLike) -> FloatArray:
     """Return ``values`` as a finite, non-empty 1-D float64 array or raise ValidationError."""
     arr = np.asarray(values, dtype=np.float64)
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValidationError(f"{name} must be a non-empty 1-D array; got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValidationError(f"{name} contains NaN or inf; drop or impute them first")
+    if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)):
+        msg = f"{name} must be a non-empty 1-D array without NaN/inf; got shape {arr.shape}"
+        raise ValidationError(msg)
     return arr
 
 
@@ -71,8 +70,7 @@ def _psi(ref_p: FloatArray, cur_p: FloatArray, eps: float) -> float:
     """PSI = sum((c - r) * ln(c / r)) over bins, proportions floored at ``eps``."""
     if not 0.0 < eps < 1.0:
         raise ValidationError(f"eps must be in (0, 1); got {eps}")
-    r = np.maximum(ref_p, eps)
-    c = np.maximum(cur_p, eps)
+    r, c = np.maximum(ref_p, eps), np.maximum(cur_p, eps)
     return float(np.sum((c - r) * np.log(c / r)))
 
 
@@ -89,12 +87,10 @@ def psi_numeric(
     """
     if bins < 2:
         raise ValidationError(f"bins must be >= 2; got {bins}")
-    ref = _sample("reference", reference)
-    cur = _sample("current", current)
+    ref, cur = _sample("reference", reference), _sample("current", current)
     cuts = np.unique(np.quantile(ref, np.linspace(0.0, 1.0, bins + 1)[1:-1]))
-    top = float(ref.max())
-    if cuts[-1] >= top:
-        cuts = np.append(cuts, np.nextafter(top, np.inf))
+    if cuts[-1] >= ref.max():
+        cuts = np.append(cuts, np.nextafter(ref.max(), np.inf))
     n_bins = cuts.size + 1
     ref_counts = np.bincount(np.searchsorted(cuts, ref, side="right"), minlength=n_bins)
     cur_counts = np.bincount(np.searchsorted(cuts, cur, side="right"), minlength=n_bins)
@@ -121,13 +117,11 @@ def psi_categorical(reference_counts: Counts, current_counts: Counts, eps: float
 def chi_square_categorical(reference_counts: Counts, current_counts: Counts) -> StatTestResult:
     """Pearson chi-square test of homogeneity on the 2 x K table of counts.
 
-    All-zero columns are dropped; no Yates correction (2 x 2 tables are not
-    special). One category left means identical mixes: (0.0, 1.0). Large
-    windows make tiny shifts "significant"; read it together with PSI.
+    All-zero columns are dropped; no Yates correction; one category left gives
+    (0.0, 1.0). Large windows make tiny shifts "significant": read it with PSI.
     """
     ref, cur = _count_table(reference_counts, current_counts)
-    table = np.vstack([ref, cur])
-    table = table[:, table.sum(axis=0) > 0]
+    table = np.vstack([ref, cur])[:, ref + cur > 0]
     if table.shape[1] < 2:
         return StatTestResult(0.0, 1.0)
     res = stats.chi2_contingency(table, correction=False)
@@ -140,7 +134,7 @@ def ks_numeric(reference: npt.ArrayLike, current: npt.ArrayLike) -> StatTestResu
     return StatTestResult(float(res.statistic), float(res.pvalue))
 
 
-def concentration(counts: Mapping[str, int] | npt.ArrayLike) -> Concentration:
+def concentration(counts: Counts | npt.ArrayLike) -> Concentration:
     """Gini coefficient and top-10 % share of per-item counts (mapping or 1-D array).
 
     Population Gini ``sum_ij |x_i - x_j| / (2 n^2 mean)`` (0 for equal counts);
@@ -153,8 +147,8 @@ def concentration(counts: Mapping[str, int] | npt.ArrayLike) -> Concentration:
         raise ValidationError("counts must be >= 0 with a positive total")
     n = x.size
     gini = float(2.0 * np.sum(np.arange(1, n + 1) * x) / (n * x.sum()) - (n + 1) / n)
-    top = x[n - math.ceil(0.1 * n) :]
-    return Concentration(max(gini, 0.0), float(top.sum() / x.sum()))
+    top10 = float(x[n - math.ceil(0.1 * n) :].sum() / x.sum())
+    return Concentration(max(gini, 0.0), top10)
 
 
 class DriftThresholds(BaseModel):
@@ -175,9 +169,11 @@ class DriftThresholds(BaseModel):
 
 @dataclass(frozen=True)
 class DriftScore:
-    """One drift check. ``ks``/``chi2`` alert when ``p_value < threshold``, ``delta``
-    (signed current - reference) when ``|statistic| > threshold``, others when
-    ``statistic > threshold``; ``warn`` is the PSI warn level (else = ``alert``).
+    """One drift check and whether it alerts (``warn``: PSI above ``psi_warn``).
+
+    ``ks``/``chi2`` alert when ``p_value < threshold``; ``delta`` (signed,
+    current - reference) when ``|statistic| > threshold``; ``psi`` and
+    ``relative_drop`` when ``statistic > threshold``.
     """
 
     name: str
@@ -199,23 +195,19 @@ class DriftReport:
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form (``created_at`` as ISO 8601)."""
-        return {
-            "alert": self.alert,
-            "created_at": self.created_at.isoformat(),
-            "scores": [asdict(s) for s in self.scores],
-        }
+        scores = [asdict(s) for s in self.scores]
+        return {"alert": self.alert, "created_at": self.created_at.isoformat(), "scores": scores}
 
 
 @dataclass(frozen=True, kw_only=True)
 class DriftInputs:
     """One window's data for drift detection (reference = training, current = recent).
 
-    ``numeric``: feature name -> 1-D float array (user activity counts, item
-    popularity of interacted items, ratings). ``categorical``: feature name ->
-    category counts (event type mix, genres). ``output_scores``: 1-D float array
-    of recommendation scores. ``cold_start_share``: fraction in [0, 1] of
-    requests served by the cold-start path. ``recommended_counts``: item id ->
-    times recommended. ``positive_rate``: online positive-feedback rate or None.
+    ``numeric``: name -> 1-D float array (user activity counts, item popularity
+    of interactions, ratings); ``categorical``: name -> category counts (event
+    types, genres); ``output_scores``: 1-D float array of recommendation scores;
+    ``cold_start_share`` in [0, 1] of requests served cold; ``recommended_counts``:
+    item id -> times recommended; ``positive_rate``: online rate or None.
     """
 
     output_scores: FloatArray
@@ -226,16 +218,9 @@ class DriftInputs:
     positive_rate: float | None = None
 
 
-def _psi_score(name: str, value: float, t: DriftThresholds) -> DriftScore:
+def _psi_score(name: str, v: float, t: DriftThresholds) -> DriftScore:
     """A PSI score with its warn and alert levels."""
-    return DriftScore(
-        name, "psi", value, None, t.psi_alert, value > t.psi_alert, value > t.psi_warn
-    )
-
-
-def _test_score(name: str, kind: ScoreKind, res: StatTestResult, p: float) -> DriftScore:
-    """A hypothesis-test score alerting when its p-value is below ``p``."""
-    return DriftScore(name, kind, res.statistic, res.p_value, p, res.p_value < p, res.p_value < p)
+    return DriftScore(name, "psi", v, None, t.psi_alert, v > t.psi_alert, v > t.psi_warn)
 
 
 def detect_drift(
@@ -256,16 +241,14 @@ def detect_drift(
     scores: list[DriftScore] = []
     for name in sorted(reference.numeric):
         ref_x, cur_x = reference.numeric[name], current.numeric[name]
-        psi = psi_numeric(ref_x, cur_x, t.psi_bins, t.psi_eps)
-        scores.append(_psi_score(f"numeric.{name}", psi, t))
-        scores.append(_test_score(f"numeric.{name}", "ks", ks_numeric(ref_x, cur_x), t.ks_p))
+        key, ks = f"numeric.{name}", ks_numeric(ref_x, cur_x)
+        scores.append(_psi_score(key, psi_numeric(ref_x, cur_x, t.psi_bins, t.psi_eps), t))
+        scores.append(DriftScore(key, "ks", *ks, t.ks_p, ks.p_value < t.ks_p))
     for name in sorted(reference.categorical):
         ref_c, cur_c = reference.categorical[name], current.categorical[name]
-        scores.append(
-            _psi_score(f"categorical.{name}", psi_categorical(ref_c, cur_c, t.psi_eps), t)
-        )
-        chi2 = chi_square_categorical(ref_c, cur_c)
-        scores.append(_test_score(f"categorical.{name}", "chi2", chi2, t.chi2_p))
+        key, chi2 = f"categorical.{name}", chi_square_categorical(ref_c, cur_c)
+        scores.append(_psi_score(key, psi_categorical(ref_c, cur_c, t.psi_eps), t))
+        scores.append(DriftScore(key, "chi2", *chi2, t.chi2_p, chi2.p_value < t.chi2_p))
     psi = psi_numeric(reference.output_scores, current.output_scores, t.psi_bins, t.psi_eps)
     scores.append(_psi_score("output.scores", psi, t))
     cold = current.cold_start_share - reference.cold_start_share
@@ -275,21 +258,16 @@ def detect_drift(
         ("output.cold_start_share", cold, t.cold_share_delta),
         ("output.gini", gini, t.gini_delta),
     ):
-        scores.append(DriftScore(name, "delta", delta, None, limit, *[abs(delta) > limit] * 2))
+        scores.append(DriftScore(name, "delta", delta, None, limit, abs(delta) > limit))
     if reference.positive_rate is not None and current.positive_rate is not None:
-        base, lim = reference.positive_rate, t.positive_rate_drop
+        base, lim, key = reference.positive_rate, t.positive_rate_drop, "online.positive_rate"
         drop = (base - current.positive_rate) / base if base > 0 else 0.0
-        scores.append(
-            DriftScore("online.positive_rate", "relative_drop", drop, None, lim, *[drop > lim] * 2)
-        )
+        scores.append(DriftScore(key, "relative_drop", drop, None, lim, drop > lim))
     return DriftReport(tuple(scores), any(s.alert for s in scores), datetime.now(UTC))
 
 
 class SlidingRate:
-    """Positive-feedback rate over the last ``window`` outcomes; O(1), thread-safe updates.
-
-    The online quality signal: feed each outcome (positive = True) as it arrives.
-    """
+    """Online quality signal: positive share of the last ``window`` outcomes (O(1), thread-safe)."""
 
     def __init__(self, window: int) -> None:
         if window < 1:

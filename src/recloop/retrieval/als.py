@@ -33,7 +33,6 @@ class ALSScorer(BaseScorer):
 
     def fit(self, data: TrainData) -> ALSScorer:
         from implicit.cpu.als import AlternatingLeastSquares
-
         from threadpoolctl import threadpool_limits
 
         # implicit parallelises itself; a BLAS thread pool underneath only contends

@@ -22,8 +22,7 @@ class ScorerSession:
     def __init__(self, scorer: BaseScorer, train: TrainData) -> None:
         self.scorer = scorer
         self.histories: dict[int, list[int]] = {
-            int(uid): h.tolist()
-            for uid, h in zip(train.user_ids, train.histories(), strict=True)
+            int(uid): h.tolist() for uid, h in zip(train.user_ids, train.histories(), strict=True)
         }
         self._seen: dict[int, set[int]] = {u: set(h) for u, h in self.histories.items()}
 

@@ -1,0 +1,26 @@
+"""The ``recloop`` command line (Typer): one sub-module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from recloop.cli import data as _data
+from recloop.cli import evaluate as _evaluate
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="recloop",
+    help="recloop: a real-time recommender with its whole MLOps loop.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(_data.app, name="data")
+app.command("evaluate")(_evaluate.evaluate)
+app.command("tune")(_evaluate.tune_command)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
