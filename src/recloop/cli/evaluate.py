@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +22,7 @@ from recloop.evaluation.splits import prequential_split
 __all__ = ["evaluate", "render_report", "tune_command"]
 
 
-class ProtocolName(str, Enum):
+class ProtocolName(StrEnum):
     """The protocols of shared/EVALUATION.md."""
 
     p1 = "p1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import NoReturn, TypeVar
@@ -13,8 +14,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from recloop.errors import RecloopError
 
 __all__ = ["console", "fail", "guarded", "progress_bar"]
-
-import sys
 
 # a pipe gets wide tables instead of truncated 80-column ones
 console = Console(width=None if sys.stdout.isatty() else 160)

@@ -66,10 +66,12 @@ def _verify(path: Path, algo: str, expected: str | None) -> None:
 def _member(zf: zipfile.ZipFile, name: str, archive: Path) -> bytes:
     try:
         return zf.read(name)
-    except KeyError:
-        raise DataError(f"{archive}: member {name!r} is missing; not a MovieLens-100K archive")
+    except KeyError as exc:
+        raise DataError(
+            f"{archive}: member {name!r} is missing; not a MovieLens-100K archive"
+        ) from exc
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise DataError(f"{archive}: cannot read member {name!r} ({exc}); file is corrupt")
+        raise DataError(f"{archive}: cannot read member {name!r} ({exc}); file is corrupt") from exc
 
 
 def _open_zip(path: Path) -> zipfile.ZipFile:
@@ -78,7 +80,7 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
-        raise DataError(f"{path}: not a valid zip archive ({exc}); it may be truncated")
+        raise DataError(f"{path}: not a valid zip archive ({exc}); it may be truncated") from exc
 
 
 def _check_interactions(inter: pd.DataFrame, where: str) -> pd.DataFrame:
@@ -120,7 +122,7 @@ def read_grouplens_zip(path: Path, md5: str | None = GROUPLENS_MD5) -> Dataset:
             names=["user_id", "age", "gender", "occupation", "zip"], dtype={"zip": str},
         )  # fmt: skip
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot parse ({exc})")
+        raise DataError(f"{path}: cannot parse ({exc})") from exc
     if item_raw.shape[1] != 5 + len(GENRES):
         raise DataError(
             f"{path}!u.item: expected {5 + len(GENRES)} columns, got {item_raw.shape[1]}"
@@ -144,7 +146,7 @@ def _atomic(raw: bytes, where: str) -> pd.DataFrame:
     try:
         frame = pd.read_csv(io.BytesIO(raw), sep="\t", dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as exc:
-        raise DataError(f"{where}: cannot parse ({exc})")
+        raise DataError(f"{where}: cannot parse ({exc})") from exc
     frame.columns = [c.split(":")[0] for c in frame.columns]
     return frame
 
@@ -166,7 +168,9 @@ def read_recbole_wheel(path: Path, sha256: str | None = RECBOLE_SHA256) -> Datas
             "timestamp": pd.to_numeric(inter_s["timestamp"]),
         })  # fmt: skip
     except (KeyError, ValueError) as exc:
-        raise DataError(f"{path}!ml-100k.inter: bad column or value ({exc}); file is corrupt")
+        raise DataError(
+            f"{path}!ml-100k.inter: bad column or value ({exc}); file is corrupt"
+        ) from exc
     item_s = _atomic(raw["item"], f"{path}!ml-100k.item")
     items = pd.DataFrame({
         "item_id": pd.to_numeric(item_s["item_id"]).astype("int64"),
@@ -207,7 +211,7 @@ def _download_grouplens(url: str, dest: Path) -> Path:
             shutil.copyfileobj(resp, out)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise DataError(f"cannot download {url} ({exc}); use --source recbole offline")
+        raise DataError(f"cannot download {url} ({exc}); use --source recbole offline") from exc
     tmp.replace(target)
     return target
 

@@ -82,8 +82,8 @@ Advance = Callable[[int], None]
 def _p1_metrics(
     lists: Sequence[np.ndarray], tests: Sequence[set[int]], n_items: int
 ) -> dict[str, float]:
-    per = {"NDCG@10": [], "Recall@10": [], "Recall@20": [], "HR@10": [], "MAP@10": [],
-           "Precision@10": []}  # type: dict[str, list[float]]  # fmt: skip
+    keys = ("NDCG@10", "Recall@10", "Recall@20", "HR@10", "MAP@10", "Precision@10")
+    per: dict[str, list[float]] = {k: [] for k in keys}
     for ranked, rel in zip(lists, tests, strict=True):
         r = ranked.tolist()
         per["NDCG@10"].append(m.ndcg_at_k(r, rel, 10))

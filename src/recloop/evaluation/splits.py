@@ -29,7 +29,7 @@ def prequential_split(
     interactions: pd.DataFrame, bootstrap_fraction: float = 0.8
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """First ``bootstrap_fraction`` of all events (time order) and the rest to replay."""
-    cut = int(round(bootstrap_fraction * len(interactions)))
+    cut = round(bootstrap_fraction * len(interactions))
     return (
         interactions.iloc[:cut].reset_index(drop=True),
         interactions.iloc[cut:].reset_index(drop=True),

@@ -1,0 +1,43 @@
+"""The two-stage model: candidate sources -> features -> LightGBM ranker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from recloop.ranking.features import FeatureBuilder
+from recloop.ranking.ranker import LambdaRanker
+from recloop.retrieval.candidates import Candidates, CandidateSources
+from recloop.retrieval.history import History
+from recloop.retrieval.trending import ItemStats
+
+__all__ = ["Ranked", "TwoStageModel"]
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A ranked list: items int64 (k,), ranker scores float64 (k,), the candidates used."""
+
+    items: np.ndarray
+    scores: np.ndarray
+    origin: np.ndarray
+    candidates: Candidates
+
+
+class TwoStageModel:
+    """Candidates from every source, ordered by the learned ranker."""
+
+    def __init__(self, sources: CandidateSources, features: FeatureBuilder, ranker: LambdaRanker):
+        self.sources, self.features, self.ranker = sources, features, ranker
+
+    def rank(self, history: History, stats: ItemStats, at: float, k: int) -> Ranked:
+        """Top-k unseen items for the user at time ``at`` (Unix s)."""
+        cands = self.sources.generate(history, stats, at)
+        if len(cands.items) == 0:
+            e = np.empty(0, dtype=np.int64)
+            return Ranked(e, np.empty(0), e, cands)
+        x = self.features.build(history, cands, stats, at)
+        scores = self.ranker.predict(x)
+        order = np.lexsort((cands.items, -scores))[:k]
+        return Ranked(cands.items[order], scores[order], cands.origin[order], cands)
