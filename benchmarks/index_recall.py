@@ -31,7 +31,14 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from recloop.retrieval.index import IndexConfig, VectorIndex, build_index, recall_against_exact
+from recloop.retrieval.index import (
+    HNSWIndex,
+    IndexConfig,
+    IVFIndex,
+    VectorIndex,
+    build_index,
+    recall_against_exact,
+)
 from recloop.runtime import cpu_count, training_threads
 
 DEFAULT_JSON = Path(__file__).parent / "results" / "index_recall.json"
@@ -84,11 +91,11 @@ def bench_dataset(
         latency = single_query_latency_us(index, queries, k)
         with training_threads():
             qps_all = batch_qps(index, queries, k)
-        params = {
-            "flat": {},
-            "hnsw": {"M": config.hnsw_m, "ef": config.hnsw_ef_search},
-            "ivf": {"nlist": config.ivf_nlist, "nprobe": config.ivf_nprobe},
-        }[kind]
+        params: dict[str, int] = {}
+        if isinstance(index, HNSWIndex):
+            params = {"M": config.hnsw_m, "ef": index.ef_search}
+        elif isinstance(index, IVFIndex):
+            params = {"nlist": index.nlist, "nprobe": index.nprobe}
         results.append(
             {
                 "type": kind,

@@ -234,6 +234,8 @@ def test_ivf_caps_nlist_and_logs_it() -> None:
     [event] = [e for e in logs if e["event"] == "ivf_nlist_capped"]
     assert (event["requested"], event["used"], event["n_vectors"]) == (64, 12, 500)
     assert event["log_level"] == "warning"
+    assert isinstance(index, IVFIndex)
+    assert (index.nlist, index.nprobe) == (12, 12)
     # nprobe is capped at nlist, so probing every list is exact
     assert recall_against_exact(index, build_index(IndexConfig(), x), q, K) == 1.0
 
@@ -263,9 +265,11 @@ def test_hnsw_and_ivf_keep_search_parameters_when_saved(tmp_path: Path) -> None:
     x, _ = mixture(seed=4, n=N, n_queries=1)
     cfg = IndexConfig(type="hnsw", hnsw_ef_search=77, hnsw_ef_construction=55)
     build_index(cfg, x).save(tmp_path / "h")
-    assert load_index(tmp_path / "h")._index.hnsw.efSearch == 77
+    hnsw = HNSWIndex.load(tmp_path / "h")
+    assert hnsw.ef_search == 77
     build_index(IndexConfig(type="ivf", ivf_nprobe=5), x).save(tmp_path / "i")
-    assert load_index(tmp_path / "i")._index.nprobe == 5
+    ivf = IVFIndex.load(tmp_path / "i")
+    assert (ivf.nlist, ivf.nprobe) == (51, 5)
 
 
 def test_load_rejects_missing_and_mismatched_files(tmp_path: Path) -> None:

@@ -6,6 +6,8 @@ import typer
 
 from recloop.cli import data as _data
 from recloop.cli import evaluate as _evaluate
+from recloop.cli import models as _models
+from recloop.cli import train as _train
 
 __all__ = ["app"]
 
@@ -19,6 +21,8 @@ app = typer.Typer(
 app.add_typer(_data.app, name="data")
 app.command("evaluate")(_evaluate.evaluate)
 app.command("tune")(_evaluate.tune_command)
+app.command("train")(_train.train)
+app.add_typer(_models.app, name="models")
 
 
 def main() -> None:

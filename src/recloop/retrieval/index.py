@@ -299,6 +299,11 @@ class HNSWIndex(FaissIndex):
         index.add(x)
         return index
 
+    @property
+    def ef_search(self) -> int:
+        """Beam width of a search (``efSearch``)."""
+        return int(self._index.hnsw.efSearch)
+
 
 class IVFIndex(FaissIndex):
     """Approximate search over k-means inverted lists (``IndexIVFFlat``, inner product).
@@ -335,6 +340,16 @@ class IVFIndex(FaissIndex):
         index = cls(raw)
         index.add(x)
         return index
+
+    @property
+    def nlist(self) -> int:
+        """Number of inverted lists actually used (after the cap)."""
+        return int(self._index.nlist)
+
+    @property
+    def nprobe(self) -> int:
+        """Lists scanned per query."""
+        return int(self._index.nprobe)
 
 
 _BACKENDS: dict[str, type[FaissIndex]] = {cls.kind: cls for cls in (FlatIndex, HNSWIndex, IVFIndex)}
