@@ -135,7 +135,11 @@ class FeatureStore(Protocol):
         ...
 
     def user_factor(self, user_id: str) -> np.ndarray | None:
-        """The cached fold-in factor of the user (float32 (k,)), or None."""
+        """The cached fold-in factor of the user (float32 (k,)), or None.
+
+        A cache only: the ``memory`` backend keeps it in process (empty after a
+        restart; it is recomputable from the history), ``redis`` in a hash.
+        """
         ...
 
     def set_user_factor(self, user_id: str, factor: np.ndarray) -> None:

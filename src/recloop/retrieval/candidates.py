@@ -86,10 +86,16 @@ class CandidateSources:
         last = items[-self.config.max_history :]
         return np.asarray(recency_weights(len(last), decay) @ matrix[last], dtype=np.float32)
 
-    def full_scores(self, history: History, stats: ItemStats, at: float) -> np.ndarray:
-        """Every source's score over the catalog, float32 (len(SOURCES), n_items)."""
+    def full_scores(
+        self, history: History, stats: ItemStats, at: float, user_factor: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Every source's score over the catalog, float32 (len(SOURCES), n_items).
+
+        ``user_factor`` is the user's ALS factor if already folded in (per event).
+        """
         c = self.config
-        user_factor = self.als.fold_in(history.items)
+        if user_factor is None:
+            user_factor = self.als.fold_in(history.items)
         return np.stack([
             self._item_item(self.ease, history.items, c.ease_decay),
             self._item_item(self.itemknn, history.items, c.itemknn_decay),
@@ -99,18 +105,22 @@ class CandidateSources:
             np.log1p(stats.trending(at)),
         ]).astype(np.float32)  # fmt: skip
 
-    def _als_retrieve(self, history: History, k: int) -> np.ndarray:
-        factor = self.als.fold_in(history.items)[None, :]
+    def _als_retrieve(self, history: History, k: int, factor: np.ndarray) -> np.ndarray:
+        factor = factor[None, :]
         if not np.any(factor):
             return np.empty(0, dtype=np.int64)
         _, ids = self.index.search(factor, k, exclude=[history.seen])
         out = ids[0]
         return out[out >= 0].astype(np.int64)
 
-    def generate(self, history: History, stats: ItemStats, at: float) -> Candidates:
+    def generate(
+        self, history: History, stats: ItemStats, at: float, user_factor: np.ndarray | None = None
+    ) -> Candidates:
         """Top-``quota`` unseen items of each source, merged in source order."""
         c = self.config
-        full = self.full_scores(history, stats, at)
+        if user_factor is None:
+            user_factor = self.als.fold_in(history.items)
+        full = self.full_scores(history, stats, at, user_factor)
         seen = history.seen
         quotas = [c.ease_quota, c.itemknn_quota, c.sequence_quota, c.als_quota,
                   c.popular_quota, c.trending_quota]  # fmt: skip
@@ -121,7 +131,7 @@ class CandidateSources:
             if quota <= 0:
                 continue
             if SOURCES[s] == "als":
-                top = self._als_retrieve(history, quota)
+                top = self._als_retrieve(history, quota, user_factor)
             else:
                 if s < 3 and len(history.items) == 0:
                     continue  # no history: item-item sources have nothing to say

@@ -31,9 +31,15 @@ class TwoStageModel:
     def __init__(self, sources: CandidateSources, features: FeatureBuilder, ranker: LambdaRanker):
         self.sources, self.features, self.ranker = sources, features, ranker
 
-    def rank(self, history: History, stats: ItemStats, at: float, k: int) -> Ranked:
-        """Top-k unseen items for the user at time ``at`` (Unix s)."""
-        cands = self.sources.generate(history, stats, at)
+    def rank(
+        self, history: History, stats: ItemStats, at: float, k: int,
+        user_factor: np.ndarray | None = None,
+    ) -> Ranked:  # fmt: skip
+        """Top-k unseen items for the user at time ``at`` (Unix s).
+
+        ``user_factor``: the ALS factor folded in at the user's last event, if cached.
+        """
+        cands = self.sources.generate(history, stats, at, user_factor)
         if len(cands.items) == 0:
             e = np.empty(0, dtype=np.int64)
             return Ranked(e, np.empty(0), e, cands)

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install everything into .venv and run every check: ruff, mypy --strict, pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+export RECLOOP_TEST_REDIS_URL=${RECLOOP_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
+if ! .venv/bin/python -c "import redis,sys; redis.Redis.from_url('redis://127.0.0.1:6379', socket_connect_timeout=1).ping()" 2>/dev/null; then
+  if command -v redis-server >/dev/null; then
+    echo "Redis is not running on 127.0.0.1:6379; starting it (tests use the real server)."
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+      --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
+    sleep 1
+  fi
+fi
+.venv/bin/ruff check src tests benchmarks
+.venv/bin/mypy --strict src
+.venv/bin/pytest -q "$@"

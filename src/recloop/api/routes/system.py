@@ -1,0 +1,86 @@
+"""Health, readiness, Prometheus metrics, dashboard stats, models and offline figures."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from recloop.api.deps import AdminKey, RuntimeDep
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/health")
+def health() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/ready")
+def ready(request: Request) -> Any:
+    """Readiness: a model is loaded."""
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        return JSONResponse({"ready": False, "model_version": None}, status_code=503)
+    return {"ready": True, "model_version": runtime.service.model.version}
+
+
+@router.get("/metrics")
+def metrics(runtime: RuntimeDep) -> Response:
+    """Prometheus exposition."""
+    return Response(generate_latest(runtime.instruments.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/v1/stats", tags=["dashboard"])
+def stats(runtime: RuntimeDep) -> dict[str, Any]:
+    """Live counters and a 10-minute series for the dashboard."""
+    return runtime.live.snapshot(runtime.service.model.version)
+
+
+@router.get("/v1/offline", tags=["dashboard"])
+def offline(runtime: RuntimeDep) -> dict[str, Any]:
+    """The serving version's offline reports (P1 from training; P2 if evaluated)."""
+    out: dict[str, Any] = {"model_version": runtime.service.model.version, "p1": None, "p2": None}
+    for proto in ("p1", "p2"):
+        path = runtime.bundle_dir / f"evaluation_{proto}.json"
+        if path.exists():
+            out[proto] = json.loads(path.read_text())
+    return out
+
+
+@router.get("/v1/models", tags=["models"])
+def models(runtime: RuntimeDep) -> dict[str, Any]:
+    """Registry versions with their metrics."""
+    from recloop.registry import registry_from_settings
+
+    reg = registry_from_settings(runtime.settings)
+    versions = sorted(reg.versions(), key=lambda v: -v.version)
+    return {
+        "champion": next((str(v.version) for v in versions if "champion" in v.aliases), None),
+        "versions": [{"version": str(v.version), "aliases": list(v.aliases),
+                      "created_at": v.created_at.isoformat(),
+                      "metrics": {k: x for k, x in v.metrics.items() if not k.startswith("fit.")},
+                      "tags": dict(v.tags)} for v in versions],
+    }  # fmt: skip
+
+
+@router.post("/v1/models/{version}/promote", tags=["models"])
+def promote(runtime: RuntimeDep, _admin: AdminKey, version: int) -> dict[str, Any]:
+    """Point ``champion`` at VERSION (the serving process picks it up on its next poll)."""
+    from recloop.registry import registry_from_settings
+
+    res = registry_from_settings(runtime.settings).promote(version)
+    return {"champion": str(res.champion), "previous": None if res.previous is None else str(res.previous)}
+
+
+@router.post("/v1/models/rollback", tags=["models"])
+def rollback(runtime: RuntimeDep, _admin: AdminKey) -> dict[str, Any]:
+    """Restore the previous champion."""
+    from recloop.registry import registry_from_settings
+
+    res = registry_from_settings(runtime.settings).rollback()
+    return {"champion": str(res.champion), "previous": None if res.previous is None else str(res.previous)}

@@ -1,0 +1,82 @@
+"""Users: recommendations, history and features, and a list of known users."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from recloop.api.deps import RuntimeDep
+from recloop.api.schemas import Recommendations, rec_out
+from recloop.data.movielens import GENRES
+from recloop.errors import ValidationError
+from recloop.serving.service import Filters
+
+router = APIRouter(prefix="/v1", tags=["users"])
+
+
+def _genres(raw: str | None, what: str) -> frozenset[str]:
+    if not raw:
+        return frozenset()
+    names = frozenset(g.strip() for g in raw.split(",") if g.strip())
+    unknown = sorted(names - set(GENRES))
+    if unknown:
+        raise ValidationError(f"{what}: unknown genre(s) {', '.join(unknown)}; "
+                              f"choose from {', '.join(GENRES)}")  # fmt: skip
+    return names
+
+
+@router.get("/users/{user_id}/recommendations", response_model=Recommendations)
+def recommendations(
+    runtime: RuntimeDep,
+    user_id: str,
+    k: Annotated[int, Query(ge=1, le=100)] = 10,
+    genres: Annotated[str | None, Query(description="comma-separated genres to include")] = None,
+    exclude_genres: Annotated[str | None, Query(description="genres to exclude")] = None,
+    year_min: int | None = None,
+    year_max: int | None = None,
+    exclude_seen: bool = True,
+) -> Recommendations:
+    """Top-k for the user from their current history (read-your-writes)."""
+    if year_min is not None and year_max is not None and year_min > year_max:
+        raise ValidationError(f"year_min {year_min} is after year_max {year_max}")
+    f = Filters(_genres(genres, "genres"), _genres(exclude_genres, "exclude_genres"),
+                year_min, year_max, exclude_seen)  # fmt: skip
+    r = runtime.service.recommend(user_id, k, f)
+    return Recommendations(user_id=r.user_id, items=[rec_out(i) for i in r.items],
+                           model_version=r.model_version, request_id=r.request_id,
+                           latency_ms=r.latency_ms)  # fmt: skip
+
+
+@router.get("/users/{user_id}")
+def user(runtime: RuntimeDep, user_id: str) -> dict[str, Any]:
+    """History (latest first, at most 200), counts by type and demographics."""
+    svc = runtime.service
+    base = svc.base.get(user_id, ([], [], []))
+    live = svc.store.user_events(user_id)
+    hist: list[dict[str, Any]] = []
+    for i, t, r in zip(*base, strict=True):
+        hist.append({"item_id": svc.catalog.view(i).item_id, "title": svc.catalog.view(i).display,
+                     "type": "rate", "value": r or None, "timestamp": float(t)})  # fmt: skip
+    for i, t, r in zip(live.items.tolist(), live.timestamps.tolist(), live.ratings.tolist(), strict=True):
+        hist.append({"item_id": svc.catalog.view(i).item_id, "title": svc.catalog.view(i).display,
+                     "type": "live", "value": r or None, "timestamp": float(t)})  # fmt: skip
+    hist.sort(key=lambda h: -h["timestamp"])
+    users = runtime.dataset.users
+    row = users[users["user_id"].astype(str) == user_id]
+    demo = None if row.empty else {"age": int(row["age"].iloc[0]),
+                                   "gender": str(row["gender"].iloc[0]),
+                                   "occupation": str(row["occupation"].iloc[0])}  # fmt: skip
+    counts = dict(live.counts_by_type)
+    if base[0]:
+        counts["rate"] = counts.get("rate", 0) + len(base[0])
+    return {"user_id": user_id, "known": bool(base[0]) or len(live) > 0, "demographics": demo,
+            "counts_by_type": counts, "history": hist[:200]}  # fmt: skip
+
+
+@router.get("/users")
+def users(runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> dict[str, Any]:
+    """MovieLens users, most active first."""
+    base = runtime.service.base
+    top = sorted(base.items(), key=lambda kv: -len(kv[1][0]))[:limit]
+    return {"users": [{"user_id": u, "events": len(h[0])} for u, h in top]}

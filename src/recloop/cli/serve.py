@@ -1,0 +1,37 @@
+"""``recloop serve``: the API (and the dashboard) under uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from recloop.cli.output import fail
+
+__all__ = ["serve"]
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+) -> None:
+    """Serve recommendations, events and the dashboard from the registry's champion."""
+    import uvicorn
+
+    from recloop.config import get_settings
+    from recloop.errors import RecloopError
+    from recloop.serving.runtime import load_champion
+
+    settings = get_settings()
+    try:
+        from recloop.data import load_dataset
+
+        load_champion(settings, load_dataset(settings))
+    except RecloopError as exc:
+        fail(exc.message)
+    if workers > 1 and settings.state.type == "memory":
+        fail("--workers > 1 needs shared state: set RECLOOP_STATE__TYPE=redis "
+             "(the embedded store lives in one process)")  # fmt: skip
+    uvicorn.run("recloop.api.asgi:app", host=host, port=port, workers=workers,
+                log_level="warning", access_log=False)  # fmt: skip

@@ -1,0 +1,77 @@
+"""Building the serving runtime: data, store, champion model, service, stats.
+
+Used by the API's lifespan and by the P2 protocol, so both serve through
+exactly the same objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from recloop.config import Settings
+from recloop.data import Dataset, load_dataset
+from recloop.features.store import FeatureStore, open_store
+from recloop.monitoring.live import LiveStats
+from recloop.monitoring.metrics import Instruments
+from recloop.pipelines.bundle import LoadedBundle, load_bundle
+from recloop.pipelines.twostage import item_stats, replay_histories
+from recloop.serving.catalog import Catalog
+from recloop.serving.service import RecommenderService, ServedModel
+
+__all__ = ["Runtime", "build_runtime", "load_champion", "service_for"]
+
+
+@dataclass
+class Runtime:
+    """Everything a serving process holds."""
+
+    settings: Settings
+    dataset: Dataset
+    service: RecommenderService
+    store: FeatureStore
+    live: LiveStats
+    instruments: Instruments
+    bundle: LoadedBundle
+    bundle_dir: Path
+
+    def close(self) -> None:
+        """Release the store."""
+        self.store.close()
+
+
+def load_champion(
+    settings: Settings, dataset: Dataset, alias: str = "champion"
+) -> tuple[LoadedBundle, str, Path]:
+    """Download and load the version behind ``alias``; says what to run if none."""
+    from recloop.registry import registry_from_settings
+
+    registry = registry_from_settings(settings)
+    info = registry.get(alias)
+    path: Path = registry.download(info.version)
+    return load_bundle(path, dataset), str(info.version), path
+
+
+def service_for(
+    dataset: Dataset, base: pd.DataFrame, store: FeatureStore, served: ServedModel,
+    half_life_days: float, observer: LiveStats | None = None,
+) -> RecommenderService:  # fmt: skip
+    """A service over ``base`` interactions (training history) and the live store."""
+    stats = item_stats(dataset, base, half_life_days)
+    return RecommenderService(Catalog(dataset), replay_histories(dataset, base), stats, store,
+                              served, observer)  # fmt: skip
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Load data, open the configured store, load the champion, build the service."""
+    dataset = load_dataset(settings)
+    bundle, version, path = load_champion(settings, dataset)
+    store = open_store(settings.state, dataset.n_items, settings.home)
+    instruments = Instruments()
+    instruments.model_info.info({"version": version})
+    live = LiveStats(instruments)
+    service = service_for(dataset, dataset.interactions, store,
+                          ServedModel(bundle.model, version), bundle.config.half_life_days, live)  # fmt: skip
+    return Runtime(settings, dataset, service, store, live, instruments, bundle, path)

@@ -1,0 +1,216 @@
+"""The one place that orchestrates serving: ingest events, recommend, explain.
+
+Ingest: validate -> durable append to the feature store (idempotent) ->
+update item statistics -> fold the user's ALS factor in again. Recommend:
+history (training base + live events) -> candidates -> features -> ranker ->
+business rules (seen, genre and year filters) -> reasons. The offline P2
+protocol drives this same object, so what is measured is what is served.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from recloop.errors import RecloopError
+from recloop.events.schema import Event
+from recloop.features.store import FeatureStore
+from recloop.retrieval.history import History
+from recloop.retrieval.trending import ItemStats
+from recloop.serving.catalog import Catalog, ItemView
+from recloop.serving.model import TwoStageModel
+from recloop.serving.reasons import explain
+from recloop.serving.validation import to_event
+
+__all__ = ["Filters", "IngestOutcome", "RecItem", "RecommendationList", "RecommenderService",
+           "ServedModel"]  # fmt: skip
+
+BaseHistories = dict[str, tuple[list[int], list[int], list[float]]]
+Status = Literal["applied", "duplicate", "rejected"]
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """A loaded model and the registry version it came from."""
+
+    model: TwoStageModel
+    version: str
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Business rules applied after ranking."""
+
+    include_genres: frozenset[str] = frozenset()
+    exclude_genres: frozenset[str] = frozenset()
+    year_min: int | None = None
+    year_max: int | None = None
+    exclude_seen: bool = True
+
+
+@dataclass(frozen=True)
+class RecItem:
+    """One recommended item with its score, source and reason."""
+
+    item: ItemView
+    score: float
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecommendationList:
+    """A response: ranked items, the model version and a request id."""
+
+    user_id: str
+    items: list[RecItem]
+    model_version: str
+    request_id: str
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """Per event: (event_id, status, error or None), in request order."""
+
+    results: list[tuple[str, Status, str | None]]
+
+    def count(self, status: Status) -> int:
+        """How many events ended in ``status``."""
+        return sum(1 for _, s, _ in self.results if s == status)
+
+
+class RecommenderService:
+    """Serves one model over a base history plus the live feature store."""
+
+    def __init__(
+        self, catalog: Catalog, base: BaseHistories, stats: ItemStats, store: FeatureStore,
+        model: ServedModel, observer: Any = None,
+    ) -> None:  # fmt: skip
+        self.catalog, self.base, self.store = catalog, base, store
+        self.stats = stats
+        self._model = model
+        self._lock = threading.Lock()
+        self._factors: dict[str, tuple[str, np.ndarray]] = {}
+        self.observer = observer
+        for _, ev in store.events():
+            if ev.positive:
+                self.stats.add(ev.item, ev.timestamp, ev.rating)
+
+    @property
+    def model(self) -> ServedModel:
+        """The model serving right now (swapped atomically by :meth:`swap`)."""
+        return self._model
+
+    def swap(self, model: ServedModel) -> None:
+        """Serve ``model`` from the next request on; in-flight requests finish on the old."""
+        self._model = model
+
+    def history(self, user_id: str) -> History:
+        """The user's history: training base followed by live events."""
+        base = self.base.get(user_id, ([], [], []))
+        live = self.store.user_events(user_id)
+        items = np.concatenate([np.asarray(base[0], np.int64), live.items])
+        stamps = np.concatenate([np.asarray(base[1], np.int64), live.timestamps.astype(np.int64)])
+        ratings = np.concatenate([np.asarray(base[2], np.float32), live.ratings])
+        seen = np.unique(np.concatenate([items, live.disliked]))
+        return History(items, stamps, ratings, seen, user_id, dict(live.counts_by_type))
+
+    def _fold_in(self, user_id: str, served: ServedModel) -> np.ndarray:
+        factor = served.model.sources.als.fold_in(self.history(user_id).items)
+        self._factors[user_id] = (served.version, factor)
+        if self.observer:
+            self.observer.foldin()
+        return factor
+
+    def apply(self, events: Sequence[Event]) -> list[bool]:
+        """Durably store validated events, update stats, fold the users in again."""
+        with self._lock:
+            applied = self.store.append(events)
+            for ev, new in zip(events, applied, strict=True):
+                if new and ev.positive:
+                    self.stats.add(ev.item, ev.timestamp, ev.rating)
+        served = self._model
+        for user in {ev.user_id for ev, new in zip(events, applied, strict=True) if new}:
+            self._fold_in(user, served)
+        if self.observer:
+            self.observer.events([ev for ev, new in zip(events, applied, strict=True) if new])
+        return applied
+
+    def ingest(self, raw_events: Sequence[Any]) -> IngestOutcome:
+        """Validate raw payloads, apply the valid ones, report each one's fate."""
+        valid: list[Event] = []
+        slots: list[tuple[str, Status, str | None]] = []
+        for raw in raw_events:
+            try:
+                ev = to_event(raw, self.catalog)
+            except RecloopError as exc:
+                eid = raw.get("event_id", "") if isinstance(raw, dict) else ""
+                slots.append((str(eid), "rejected", exc.message))
+                continue
+            valid.append(ev)
+            slots.append((ev.event_id, "applied", None))
+        applied = iter(self.apply(valid)) if valid else iter(())
+        results = [(eid, s if s == "rejected" or next(applied) else "duplicate", err)
+                   for eid, s, err in slots]  # fmt: skip
+        return IngestOutcome(results)
+
+    def _factor(self, user_id: str, served: ServedModel) -> np.ndarray:
+        cached = self._factors.get(user_id)
+        if cached is not None and cached[0] == served.version:
+            return cached[1]
+        return self._fold_in(user_id, served)
+
+    def rank_items(self, user_id: str, k: int, at: float | None = None) -> np.ndarray:
+        """Top-k item indices, unseen, no filters (the P2 protocol's path)."""
+        served = self._model
+        history = self.history(user_id)
+        when = self.stats.now if at is None else at
+        return served.model.rank(history, self.stats, when, k, self._factor(user_id, served)).items
+
+    def recommend(self, user_id: str, k: int = 10, filters: Filters | None = None) -> RecommendationList:
+        """Top-k for the user with business rules and reasons."""
+        t0 = time.perf_counter()
+        f = filters or Filters()
+        served = self._model
+        history = self.history(user_id)
+        if not f.exclude_seen:
+            history = History(history.items, history.timestamps, history.ratings,
+                              np.empty(0, np.int64), user_id, history.type_counts)  # fmt: skip
+        factor = self._factor(user_id, served)
+        ranked = served.model.rank(history, self.stats, self.stats.now, 10_000, factor)
+        allowed = self.catalog.allowed(f.include_genres, f.exclude_genres, f.year_min, f.year_max)
+        keep = allowed[ranked.items]
+        items, scores, origin = ranked.items[keep][:k], ranked.scores[keep][:k], ranked.origin[keep][:k]
+        if len(items) < k:  # rules removed too much: fill with popular allowed items
+            pop = np.argsort(-self.stats.counts, kind="stable")
+            extra = [i for i in pop if allowed[i] and i not in set(items.tolist())
+                     and i not in set(history.seen.tolist())][: k - len(items)]  # fmt: skip
+            items = np.concatenate([items, np.asarray(extra, np.int64)])
+            scores = np.concatenate([scores, np.full(len(extra), -1e9)])
+            origin = np.concatenate([origin, np.full(len(extra), 4, np.int64)])
+        out = []
+        for i, s, o in zip(items.tolist(), scores.tolist(), origin.tolist(), strict=True):
+            source, reason = explain(i, o, history, served.model.sources, self.catalog)
+            out.append(RecItem(self.catalog.view(i), float(s), source, reason))
+        latency = (time.perf_counter() - t0) * 1000
+        if self.observer:
+            self.observer.recommendation(latency, user_id, ranked)
+        return RecommendationList(user_id, out, served.version, str(uuid.uuid4()), latency)
+
+    def similar(self, item_id: int, k: int = 10) -> list[RecItem]:
+        """Items most similar to ``item_id`` (EASE + item-kNN, normalised)."""
+        i = self.catalog.index(item_id)
+        src = self._model.model.sources
+        e, n = src.ease[i].astype(np.float64), src.itemknn[i].astype(np.float64)
+        score = e / (np.abs(e).max() or 1.0) + n / (np.abs(n).max() or 1.0)
+        score[i] = -np.inf
+        top = np.argsort(-score, kind="stable")[:k]
+        why = f"similar to {self.catalog.view(i).display}"
+        return [RecItem(self.catalog.view(int(j)), float(score[j]), "itemknn", why) for j in top]
