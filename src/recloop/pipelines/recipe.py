@@ -3,7 +3,8 @@
 P1: the registered bundle was trained on P1's train split of the same data,
 so it is evaluated as is (its training split is checked). P2: the artifact
 has seen part of the replay period, so the version's recipe (its exact
-configuration from the registry) is refitted on the P2 bootstrap history.
+configuration from the registry) is refitted on the P2 bootstrap history and
+replayed through the serving path (feature store, per-event fold-in).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from recloop.evaluation.protocols import ModelBuilder, OnlineModel
 from recloop.pipelines.bundle import load_bundle
 from recloop.pipelines.twostage import TwoStageConfig, fit_two_stage, item_stats, replay_histories
 from recloop.registry import registry_from_settings
+from recloop.serving.replay import service_session
+from recloop.serving.service import ServedModel
 from recloop.serving.session import ModelSession
 
 __all__ = ["registered_builder"]
@@ -42,7 +45,8 @@ def registered_builder(alias: str, settings: Settings) -> ModelBuilder:
         local = settings.model_copy(
             update={"models": settings.models.model_copy(update={"als": als})}
         )
-        model, stats, _ = fit_two_stage(dataset, frame, local, cfg)
-        return ModelSession(model, stats, replay_histories(dataset, frame))
+        model, _, _ = fit_two_stage(dataset, frame, local, cfg)
+        served = ServedModel(model, f"{info.version}-refit")
+        return service_session(dataset, frame, served, cfg.half_life_days)
 
     return ModelBuilder(alias, build, {"version": info.version, "recipe": "registered"})

@@ -76,3 +76,19 @@ export function relChangePct(a: unknown, b: unknown): number | null {
 export function versionLabel(v: unknown): string {
   return v === null || v === undefined || v === '' ? DASH : `v${String(v)}`
 }
+
+/** A metric value: 4 decimals for small values, fewer for large ones. */
+export function fmtMetric(x: unknown): string {
+  if (!isNum(x)) return DASH
+  const a = Math.abs(x)
+  if (a >= 1000) return x.toLocaleString('en-US', { maximumFractionDigits: 0 })
+  if (a >= 100) return x.toFixed(1)
+  return fmtNum(x, 4)
+}
+
+/** Union of metric names over several metric maps, sorted case-insensitively. */
+export function metricNames(...maps: (Record<string, unknown> | null | undefined)[]): string[] {
+  const names = new Set<string>()
+  for (const m of maps) for (const k of Object.keys(m ?? {})) names.add(k)
+  return [...names].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()))
+}

@@ -1,0 +1,260 @@
+import { useQuery } from '@tanstack/react-query'
+import { useMemo } from 'react'
+import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
+import { api } from '../api/client'
+import type { DriftReport, DriftResponse, DriftScore } from '../api/types'
+import { Badge, Card, Empty, ErrorState, Loading, TableWrap, cx, td, th } from '../components/ui'
+import { fmtDateTime, fmtNum, fmtP, fmtTime, isNum, toDate } from '../lib/format'
+
+/** Kinds whose threshold applies to the statistic (ks/chi2 thresholds apply to the p-value). */
+const STATISTIC_KINDS = new Set(['psi', 'delta', 'relative_drop'])
+
+export interface ThresholdLine {
+  value: number
+  kind: string
+  /** delta scores alert on |statistic| > threshold: draw ±value. */
+  symmetric: boolean
+}
+
+function keyVariants(s: DriftScore): string[] {
+  return [s.name, `${s.name}.${s.kind}`, `${s.name}:${s.kind}`, `${s.name}/${s.kind}`, `${s.kind}:${s.name}`, `${s.kind}.${s.name}`]
+}
+
+/**
+ * The threshold to draw for a history score `key`: taken from the latest
+ * report's score of that name whose threshold applies to the statistic
+ * (psi, delta, relative_drop), else from `thresholds[key]`, else PSI's
+ * alert level for PSI-looking keys; null when none applies.
+ */
+export function thresholdFor(
+  key: string,
+  latest: DriftReport | null,
+  thresholds: Record<string, unknown>,
+): ThresholdLine | null {
+  const matches = (latest?.scores ?? []).filter((s) => keyVariants(s).includes(key))
+  const usable = matches.find((s) => STATISTIC_KINDS.has(s.kind) && isNum(s.threshold))
+  if (usable) return { value: usable.threshold, kind: usable.kind, symmetric: usable.kind === 'delta' }
+  const direct = thresholds?.[key]
+  if (isNum(direct)) return { value: direct, kind: 'threshold', symmetric: false }
+  if (matches.length) return null
+  const psi = thresholds?.psi_alert
+  if (isNum(psi) && /psi|numeric\.|categorical\.|output\.scores/.test(key)) return { value: psi, kind: 'psi', symmetric: false }
+  return null
+}
+
+/** Chart rows per score key from the drift history, oldest first. */
+export function historyByKey(history: DriftResponse['history']): Map<string, { t: number; label: string; v: number; alert: boolean }[]> {
+  const sorted = [...(history ?? [])]
+    .map((h) => ({ ...h, ms: toDate(h.t)?.getTime() ?? 0 }))
+    .sort((a, b) => a.ms - b.ms)
+  const out = new Map<string, { t: number; label: string; v: number; alert: boolean }[]>()
+  for (const h of sorted) {
+    for (const [k, v] of Object.entries(h.scores ?? {})) {
+      if (!isNum(v)) continue
+      if (!out.has(k)) out.set(k, [])
+      out.get(k)!.push({ t: h.ms, label: fmtTime(h.t), v, alert: h.alert })
+    }
+  }
+  return out
+}
+
+function DriftChart({
+  name,
+  rows,
+  threshold,
+}: {
+  name: string
+  rows: { t: number; label: string; v: number; alert: boolean }[]
+  threshold: ThresholdLine | null
+}) {
+  const values = rows.map((r) => r.v)
+  const lines = threshold ? (threshold.symmetric ? [threshold.value, -threshold.value] : [threshold.value]) : []
+  const lo = Math.min(0, ...values, ...lines)
+  const hi = Math.max(...values, ...lines)
+  const pad = (hi - lo) * 0.1 || 0.1
+  const last = rows[rows.length - 1]
+  const over = threshold && last && (threshold.symmetric ? Math.abs(last.v) > threshold.value : last.v > threshold.value)
+  return (
+    <div className="rounded-md border border-slate-200 p-2" data-testid="drift-chart">
+      <div className="mb-1 flex flex-wrap items-center justify-between gap-1">
+        <h3 className="text-sm font-medium text-slate-800">{name}</h3>
+        <span className="text-xs text-slate-500">
+          {threshold ? `threshold ${threshold.symmetric ? '±' : ''}${fmtNum(threshold.value)}` : 'p-value test'}
+          {over && (
+            <Badge tone="red" className="ml-1">
+              over
+            </Badge>
+          )}
+        </span>
+      </div>
+      <div className="h-36 w-full" role="img" aria-label={`${name} over time${threshold ? ` against threshold ${threshold.value}` : ''}`}>
+        <ResponsiveContainer width="100%" height="100%" minWidth={0} initialDimension={{ width: 300, height: 144 }}>
+          <LineChart data={rows} margin={{ top: 5, right: 8, bottom: 0, left: -18 }}>
+            <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
+            <XAxis dataKey="label" tick={{ fontSize: 10, fill: '#64748b' }} minTickGap={20} />
+            <YAxis tick={{ fontSize: 10, fill: '#64748b' }} domain={[lo - pad, hi + pad]} tickFormatter={(v: number) => fmtNum(v, 2)} />
+            <Tooltip formatter={(v) => fmtNum(Number(v), 4)} />
+            {lines.map((y) => (
+              <ReferenceLine key={y} y={y} stroke="#dc2626" strokeDasharray="5 4" ifOverflow="extendDomain" label={{ value: 'threshold', position: 'insideTopRight', fontSize: 10, fill: '#dc2626' }} />
+            ))}
+            <Line
+              type="monotone"
+              dataKey="v"
+              name={name}
+              stroke="#4f46e5"
+              isAnimationActive={false}
+              dot={(p: { cx?: number; cy?: number; index?: number; payload?: { alert: boolean } }) => (
+                <circle
+                  key={`dot-${p.index}`}
+                  cx={p.cx}
+                  cy={p.cy}
+                  r={p.payload?.alert ? 3.5 : 2}
+                  fill={p.payload?.alert ? '#dc2626' : '#4f46e5'}
+                  stroke="none"
+                />
+              )}
+            />
+          </LineChart>
+        </ResponsiveContainer>
+      </div>
+    </div>
+  )
+}
+
+function statusOf(s: DriftScore): 'alert' | 'warn' | 'ok' {
+  return s.alert ? 'alert' : s.warn ? 'warn' : 'ok'
+}
+
+function LatestReport({ report }: { report: DriftReport | null }) {
+  if (!report) return <Empty>No drift report yet — drift is checked periodically once events flow.</Empty>
+  const alerts = report.scores.filter((s) => s.alert).length
+  return (
+    <div className="flex flex-col gap-3">
+      {report.alert ? (
+        <div role="alert" data-testid="drift-alert" className="rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-900">
+          <strong>Drift alert:</strong> {alerts} of {report.scores.length} checks over their threshold (report of{' '}
+          {fmtDateTime(report.created_at)}).
+        </div>
+      ) : (
+        <div role="status" className="rounded-md border border-emerald-300 bg-emerald-50 p-3 text-sm text-emerald-900">
+          No drift: all {report.scores.length} checks within thresholds (report of {fmtDateTime(report.created_at)}).
+        </div>
+      )}
+      <TableWrap label="Latest drift report">
+        <table className="w-full text-sm" data-testid="drift-table">
+          <thead>
+            <tr>
+              <th className={th} scope="col">Check</th>
+              <th className={th} scope="col">Kind</th>
+              <th className={cx(th, 'text-right')} scope="col">Statistic</th>
+              <th className={cx(th, 'text-right')} scope="col">p-value</th>
+              <th className={cx(th, 'text-right')} scope="col">Threshold</th>
+              <th className={th} scope="col">Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.scores.map((s, i) => {
+              const st = statusOf(s)
+              return (
+                <tr
+                  key={`${s.name}-${s.kind}-${i}`}
+                  data-testid="drift-row"
+                  data-alert={s.alert}
+                  className={st === 'alert' ? 'bg-red-50' : st === 'warn' ? 'bg-amber-50' : undefined}
+                >
+                  <th scope="row" className={cx(td, 'text-left font-medium')}>{s.name}</th>
+                  <td className={td}>{s.kind}</td>
+                  <td className={cx(td, 'text-right font-mono tabular-nums')}>{fmtNum(s.statistic, 4)}</td>
+                  <td className={cx(td, 'text-right font-mono tabular-nums')}>{fmtP(s.p_value)}</td>
+                  <td className={cx(td, 'text-right font-mono tabular-nums')}>
+                    {s.kind === 'ks' || s.kind === 'chi2' ? 'p < ' : s.kind === 'delta' ? '|Δ| > ' : '> '}
+                    {fmtNum(s.threshold, 3)}
+                  </td>
+                  <td className={td}>
+                    <Badge tone={st === 'alert' ? 'red' : st === 'warn' ? 'amber' : 'green'}>{st}</Badge>
+                  </td>
+                </tr>
+              )
+            })}
+          </tbody>
+        </table>
+      </TableWrap>
+    </div>
+  )
+}
+
+export function Monitoring() {
+  const q = useQuery({ queryKey: ['drift'], queryFn: ({ signal }) => api.drift(signal), refetchInterval: 10_000 })
+  const byKey = useMemo(() => historyByKey(q.data?.history ?? []), [q.data])
+  return (
+    <div className="flex flex-col gap-4">
+      <div>
+        <h1 className="text-xl font-bold text-slate-900">Monitoring</h1>
+        <p className="text-sm text-slate-600">Data and output drift against the training reference, and retraining triggers.</p>
+      </div>
+      {q.isPending ? (
+        <Loading label="Loading drift monitoring…" />
+      ) : q.isError ? (
+        <ErrorState error={q.error} title="Could not load drift monitoring" onRetry={() => q.refetch()} />
+      ) : (
+        <>
+          <Card title="Drift scores over time" aria-label="Drift scores over time">
+            {byKey.size === 0 ? (
+              <Empty>No drift history yet.</Empty>
+            ) : (
+              <div className="grid gap-3 sm:grid-cols-2 xl:grid-cols-3">
+                {[...byKey.entries()].map(([k, rows]) => (
+                  <DriftChart key={k} name={k} rows={rows} threshold={thresholdFor(k, q.data.latest, q.data.thresholds)} />
+                ))}
+              </div>
+            )}
+          </Card>
+          <div className="grid gap-4 xl:grid-cols-3">
+            <div className="xl:col-span-2">
+              <Card title="Latest report" aria-label="Latest drift report">
+                <LatestReport report={q.data.latest} />
+              </Card>
+            </div>
+            <div className="flex flex-col gap-4">
+              <Card title="Retraining triggers" aria-label="Retraining triggers">
+                {q.data.triggers.length === 0 ? (
+                  <Empty>No retraining triggered yet.</Empty>
+                ) : (
+                  <ol className="flex flex-col gap-2 text-sm" data-testid="triggers">
+                    {[...q.data.triggers]
+                      .sort((a, b) => (toDate(b.t)?.getTime() ?? 0) - (toDate(a.t)?.getTime() ?? 0))
+                      .map((t, i) => (
+                        <li key={`${String(t.t)}-${i}`} className="rounded-md border border-slate-200 p-2">
+                          <div className="flex flex-wrap items-center justify-between gap-1">
+                            <span className="text-xs text-slate-500">{fmtDateTime(t.t)}</span>
+                            <Badge tone={/promot/i.test(t.outcome) ? 'green' : /fail|error/i.test(t.outcome) ? 'red' : 'gray'}>
+                              {t.outcome}
+                            </Badge>
+                          </div>
+                          <div className="mt-1 text-slate-700">{t.reason}</div>
+                        </li>
+                      ))}
+                  </ol>
+                )}
+              </Card>
+              <Card title="Thresholds" aria-label="Drift thresholds">
+                {Object.keys(q.data.thresholds ?? {}).length === 0 ? (
+                  <Empty>No thresholds reported.</Empty>
+                ) : (
+                  <dl className="grid grid-cols-2 gap-x-3 gap-y-1 text-sm">
+                    {Object.entries(q.data.thresholds).map(([k, v]) => (
+                      <div key={k} className="contents">
+                        <dt className="text-slate-600">{k}</dt>
+                        <dd className="text-right font-mono">{isNum(v) ? fmtNum(v, 3) : JSON.stringify(v)}</dd>
+                      </div>
+                    ))}
+                  </dl>
+                )}
+              </Card>
+            </div>
+          </div>
+        </>
+      )}
+    </div>
+  )
+}
