@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     tracking_uri: str | None = None
     registered_model: str = "recloop"
     admin_api_key: str = "change-me"
+    base_fraction: float = Field(
+        default=1.0, gt=0.0, le=1.0,
+        description="share of MovieLens (time order) used as training data and serving base "
+        "history; 0.8 = the P2 bootstrap, for `recloop replay` against a server",
+    )
 
     @property
     def data_dir(self) -> Path:

@@ -6,6 +6,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request, Response
@@ -33,6 +34,15 @@ def web_dist() -> Path | None:
     return None
 
 
+def _explain_error(e: Any) -> str:
+    """One request-validation error as ``where: what``; malformed JSON says where it broke."""
+    if e.get("type") == "json_invalid":
+        pos = e["loc"][-1] if len(e["loc"]) > 1 else "?"
+        why = e.get("ctx", {}).get("error", "invalid JSON")
+        return f"body: malformed JSON at character {pos} ({why}); send a valid JSON document"
+    return f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}"
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the runtime (data, store, champion) is loaded in the lifespan."""
     cfg = settings or get_settings()
@@ -56,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        msgs = [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        msgs = [_explain_error(e) for e in exc.errors()]
         return JSONResponse({"detail": "; ".join(msgs)}, status_code=422)
 
     @app.middleware("http")

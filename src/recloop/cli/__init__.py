@@ -7,6 +7,7 @@ import typer
 from recloop.cli import data as _data
 from recloop.cli import evaluate as _evaluate
 from recloop.cli import models as _models
+from recloop.cli import replay as _replay
 from recloop.cli import serve as _serve
 from recloop.cli import train as _train
 
@@ -25,6 +26,7 @@ app.command("tune")(_evaluate.tune_command)
 app.command("train")(_train.train)
 app.add_typer(_models.app, name="models")
 app.command("serve")(_serve.serve)
+app.command("replay")(_replay.replay)
 
 
 def main() -> None:

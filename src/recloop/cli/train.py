@@ -12,6 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from recloop.cli.evaluate import render_report
 from recloop.cli.output import console, err_console, guarded
 from recloop.config import get_settings
+from recloop.data import load_dataset
 
 __all__ = ["train"]
 
@@ -37,7 +38,9 @@ def train(
             done.append(name)
             prog.update(task, description=name)
 
-        result = guarded(lambda: train_and_register(settings, cfg, stage))
+        data = guarded(lambda: load_dataset(settings))
+        inter = data.interactions.iloc[: round(settings.base_fraction * len(data.interactions))]
+        result = guarded(lambda: train_and_register(settings, cfg, stage, data, inter))
         prog.console.print(f"[green]✓[/] {done[-1]}")
     console.print(render_report(result.report))
     v = result.version

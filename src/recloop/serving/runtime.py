@@ -72,6 +72,7 @@ def build_runtime(settings: Settings) -> Runtime:
     instruments = Instruments()
     instruments.model_info.info({"version": version})
     live = LiveStats(instruments)
-    service = service_for(dataset, dataset.interactions, store,
+    base = dataset.interactions.iloc[: round(settings.base_fraction * len(dataset.interactions))]
+    service = service_for(dataset, base, store,
                           ServedModel(bundle.model, version), bundle.config.half_life_days, live)  # fmt: skip
     return Runtime(settings, dataset, service, store, live, instruments, bundle, path)
