@@ -30,16 +30,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200, help="simulated A/A experiments")
     parser.add_argument("--days", type=int, default=defaults.days, help="daily peeks per run")
-    parser.add_argument(
-        "--users-per-day", type=float, default=defaults.users_per_day, help="both arms"
-    )
+    parser.add_argument("--users-per-day", type=float, default=defaults.users_per_day, help="both arms")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None, help="write results here")
     args = parser.parse_args(argv)
 
-    params = AAParams(
-        runs=args.runs, days=args.days, users_per_day=args.users_per_day, seed=args.seed
-    )
+    params = AAParams(runs=args.runs, days=args.days, users_per_day=args.users_per_day, seed=args.seed)
     start = time.perf_counter()
     result = run_aa(params)
     wall_s = time.perf_counter() - start

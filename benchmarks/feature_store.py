@@ -108,9 +108,7 @@ def bench(store: FeatureStore, args: argparse.Namespace, progress: Progress, nam
     )
     store.append(make_events(20_000_000, 300, user="heavy"))
     assert len(store.user_events("heavy")) == 270
-    reads = timed(
-        args.reads, lambda _: store.user_events("heavy"), progress, f"{name}: user_events (300)"
-    )
+    reads = timed(args.reads, lambda _: store.user_events("heavy"), progress, f"{name}: user_events (300)")
     return {
         "single": summary(single, 1),
         "batch100": summary(batch, 100),
@@ -134,9 +132,7 @@ def main() -> None:
             config: MemoryStateConfig | RedisStateConfig = (
                 MemoryStateConfig()
                 if name == "memory"
-                else RedisStateConfig(
-                    url=args.redis_url, prefix=f"recloop-bench-{uuid.uuid4().hex}"
-                )
+                else RedisStateConfig(url=args.redis_url, prefix=f"recloop-bench-{uuid.uuid4().hex}")
             )
             store = open_store(config, N_ITEMS, Path(tmp))
             try:

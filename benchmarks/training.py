@@ -40,8 +40,11 @@ def main() -> None:
     data = load_dataset(settings)
     marks: list[tuple[str, float]] = []
     t_start = time.perf_counter()
-    result = train_and_register(settings, TwoStageConfig(), lambda s: marks.append((s, time.perf_counter())),
-                                dataset=data)  # fmt: skip
+
+    def mark(stage: str) -> None:
+        marks.append((stage, time.perf_counter()))
+
+    result = train_and_register(settings, TwoStageConfig(), mark, dataset=data)
     total = time.perf_counter() - t_start
     marks.append(("end", time.perf_counter()))
     stages = {name: marks[i + 1][1] - t for i, (name, t) in enumerate(marks[:-1])}
@@ -67,9 +70,13 @@ def main() -> None:
         "stages_s": stages,
         "timings_s": result.timings,
         "p1_ndcg10": result.report.models["champion"].metrics["NDCG@10"],
-        "scoring_ms": {"p50": float(np.percentile(arr, 50)), "p95": float(np.percentile(arr, 95)),
-                       "p99": float(np.percentile(arr, 99)), "mean": float(arr.mean()),
-                       "calls": len(arr)},  # fmt: skip
+        "scoring_ms": {
+            "p50": float(np.percentile(arr, 50)),
+            "p95": float(np.percentile(arr, 95)),
+            "p99": float(np.percentile(arr, 99)),
+            "mean": float(arr.mean()),
+            "calls": len(arr),
+        },
     }
     table = Table(title="training pipeline and single-user scoring")
     table.add_column("what")

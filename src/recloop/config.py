@@ -92,9 +92,7 @@ StateConfig = Annotated[MemoryStateConfig | RedisStateConfig, Field(discriminato
 class Settings(BaseSettings):
     """All of recloop's settings; see the module docstring for env names."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="RECLOOP_", env_nested_delimiter="__", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="RECLOOP_", env_nested_delimiter="__", extra="ignore")
 
     home: Path = Field(default_factory=lambda: Path.home() / ".recloop")
     data: DataConfig = DataConfig()
@@ -104,7 +102,9 @@ class Settings(BaseSettings):
     registered_model: str = "recloop"
     admin_api_key: str = "change-me"
     base_fraction: float = Field(
-        default=1.0, gt=0.0, le=1.0,
+        default=1.0,
+        gt=0.0,
+        le=1.0,
         description="share of MovieLens (time order) used as training data and serving base "
         "history; 0.8 = the P2 bootstrap, for `recloop replay` against a server",
     )

@@ -31,9 +31,7 @@ PostEvent = Callable[..., Any]
 
 
 @pytest.fixture(scope="session")
-def trained_home(
-    tmp_path_factory: pytest.TempPathFactory, movielens: Dataset, recbole_wheel: Path
-) -> Path:
+def trained_home(tmp_path_factory: pytest.TempPathFactory, movielens: Dataset, recbole_wheel: Path) -> Path:
     """A RECLOOP_HOME with the small two-stage model registered as champion (version 1)."""
     home = tmp_path_factory.mktemp("api_home")
     (home / "data").mkdir()
@@ -47,9 +45,7 @@ def trained_home(
 def api_settings(trained_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings over the trained home with a memory store in a private SQLite file."""
     state = tmp_path_factory.mktemp("api_state") / "state.db"
-    return Settings(
-        home=trained_home, state=MemoryStateConfig(path=state), admin_api_key="test-admin-key"
-    )
+    return Settings(home=trained_home, state=MemoryStateConfig(path=state), admin_api_key="test-admin-key")
 
 
 @pytest.fixture(scope="session")

@@ -154,11 +154,7 @@ def live_history(url: str, user: str) -> list[tuple[int, float, float | None]]:
     """(item_id, timestamp, value) of the user's history entries from live events."""
     r = httpx.get(f"{url}/v1/users/{user}", timeout=10.0)
     assert r.status_code == 200, r.text
-    return [
-        (h["item_id"], h["timestamp"], h["value"])
-        for h in r.json()["history"]
-        if h["timestamp"] >= T0
-    ]
+    return [(h["item_id"], h["timestamp"], h["value"]) for h in r.json()["history"] if h["timestamp"] >= T0]
 
 
 def test_acknowledged_events_survive_sigkill_exactly_once(
@@ -189,14 +185,10 @@ def test_acknowledged_events_survive_sigkill_exactly_once(
     servers.append(second)
     second.wait_ready()
     for user in users:
-        want = Counter(
-            (e["item_id"], e["timestamp"], e["value"]) for e in acked if e["user_id"] == user
-        )
+        want = Counter((e["item_id"], e["timestamp"], e["value"]) for e in acked if e["user_id"] == user)
         assert Counter(live_history(second.url, user)) == want, user
     profile = httpx.get(f"{second.url}/v1/users/{users[0]}", timeout=10.0).json()
-    assert profile["counts_by_type"] == dict(
-        Counter(e["type"] for e in acked if e["user_id"] == users[0])
-    )
+    assert profile["counts_by_type"] == dict(Counter(e["type"] for e in acked if e["user_id"] == users[0]))
 
     # the same event ids again: all duplicates, nothing changes
     with httpx.Client(base_url=second.url, timeout=10.0) as http:

@@ -41,9 +41,7 @@ def _grouplens_members(data: Dataset) -> dict[str, bytes]:
     inter = data.interactions.sample(frac=1.0, random_state=0)
     u_data = "".join(
         f"{u}\t{i}\t{r}\t{t}\n"
-        for u, i, r, t in inter[["user_id", "item_id", "rating", "timestamp"]].itertuples(
-            index=False
-        )
+        for u, i, r, t in inter[["user_id", "item_id", "rating", "timestamp"]].itertuples(index=False)
     )
     item_lines = []
     for item_id, title, year, genres in data.items.itertuples(index=False):
@@ -55,9 +53,7 @@ def _grouplens_members(data: Dataset) -> dict[str, bytes]:
         item_lines.append(f"{head}|{flags}\n")
     u_item = "".join(item_lines)
     assert u_item.splitlines()[0].count("|") == 23  # 24 columns
-    u_user = "".join(
-        f"{u}|{a}|{g}|{o}|{z}\n" for u, a, g, o, z in data.users.itertuples(index=False)
-    )
+    u_user = "".join(f"{u}|{a}|{g}|{o}|{z}\n" for u, a, g, o, z in data.users.itertuples(index=False))
     return {
         "ml-100k/u.data": u_data.encode(),
         "ml-100k/u.item": u_item.encode("latin-1"),
@@ -71,9 +67,7 @@ def grouplens_members(movielens: Dataset) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def grouplens_zip(
-    grouplens_members: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory
-) -> Path:
+def grouplens_zip(grouplens_members: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real-format ml-100k.zip built from the RecBole tables."""
     return _write_zip(tmp_path_factory.mktemp("grouplens") / "ml-100k.zip", grouplens_members)
 
@@ -210,9 +204,7 @@ def test_truncated_grouplens_zip_is_a_data_error(grouplens_zip: Path, tmp_path: 
         read_grouplens_zip(cut, md5=_md5(grouplens_zip))
 
 
-def test_corrupt_member_is_a_data_error(
-    grouplens_members: dict[str, bytes], tmp_path: Path
-) -> None:
+def test_corrupt_member_is_a_data_error(grouplens_members: dict[str, bytes], tmp_path: Path) -> None:
     path = _write_zip(tmp_path / "ml-100k.zip", grouplens_members, stored=True)
     blob = bytearray(path.read_bytes())
     at = blob.index(grouplens_members["ml-100k/u.data"][:40])
@@ -223,9 +215,7 @@ def test_corrupt_member_is_a_data_error(
     assert str(path) in err.value.message and "u.data" in err.value.message
 
 
-def test_missing_member_is_a_data_error(
-    grouplens_members: dict[str, bytes], tmp_path: Path
-) -> None:
+def test_missing_member_is_a_data_error(grouplens_members: dict[str, bytes], tmp_path: Path) -> None:
     members = {k: v for k, v in grouplens_members.items() if not k.endswith("u.user")}
     path = _write_zip(tmp_path / "ml-100k.zip", members)
     with pytest.raises(DataError, match=r"u\.user.*missing"):
@@ -236,9 +226,7 @@ def test_missing_member_is_a_data_error(
         read_grouplens_zip(path2, md5=None)
 
 
-def test_rating_out_of_range_is_a_data_error(
-    grouplens_members: dict[str, bytes], tmp_path: Path
-) -> None:
+def test_rating_out_of_range_is_a_data_error(grouplens_members: dict[str, bytes], tmp_path: Path) -> None:
     members = dict(grouplens_members)
     members["ml-100k/u.data"] += b"1\t1\t6\t893286638\n1\t2\t0\t893286639\n"
     path = _write_zip(tmp_path / "ml-100k.zip", members)
@@ -246,14 +234,10 @@ def test_rating_out_of_range_is_a_data_error(
         read_grouplens_zip(path, md5=None)
 
 
-def test_wrong_item_columns_is_a_data_error(
-    grouplens_members: dict[str, bytes], tmp_path: Path
-) -> None:
+def test_wrong_item_columns_is_a_data_error(grouplens_members: dict[str, bytes], tmp_path: Path) -> None:
     members = dict(grouplens_members)
     lines = members["ml-100k/u.item"].decode("latin-1").splitlines()
-    members["ml-100k/u.item"] = "".join(ln.rsplit("|", 1)[0] + "\n" for ln in lines).encode(
-        "latin-1"
-    )
+    members["ml-100k/u.item"] = "".join(ln.rsplit("|", 1)[0] + "\n" for ln in lines).encode("latin-1")
     path = _write_zip(tmp_path / "ml-100k.zip", members)
     with pytest.raises(DataError, match="expected 24 columns, got 23"):
         read_grouplens_zip(path, md5=None)

@@ -64,9 +64,7 @@ def test_stable_across_processes_with_random_hash_seed() -> None:
     )
     src = os.path.join(os.path.dirname(__file__), "..", "..", "src")
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": os.path.abspath(src)}
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["treatment", "b"]
 
 

@@ -73,9 +73,7 @@ def test_regret_sublinear_and_far_below_uniform() -> None:
 
 def test_cumulative_regret_by_hand() -> None:
     # best rate 0.3; choosing arm 0 (0.1) costs 0.2, arm 1 costs 0.
-    assert cumulative_regret([0.1, 0.3], [0, 1, 0, 0]).tolist() == pytest.approx(
-        [0.2, 0.2, 0.4, 0.6]
-    )
+    assert cumulative_regret([0.1, 0.3], [0, 1, 0, 0]).tolist() == pytest.approx([0.2, 0.2, 0.4, 0.6])
 
 
 def test_simulation_rewards_and_shapes() -> None:

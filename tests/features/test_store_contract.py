@@ -75,9 +75,7 @@ def test_duplicate_inside_one_batch_is_applied_once(store: FeatureStore) -> None
 
 
 def test_dislike_goes_to_disliked_not_items_or_popularity(store: FeatureStore) -> None:
-    store.append(
-        [make_event(1, item=5, type="like"), make_event(2, item=6, type="dislike", ts=5e9)]
-    )
+    store.append([make_event(1, item=5, type="like"), make_event(2, item=6, type="dislike", ts=5e9)])
     live = store.user_events("u1")
     assert live.items.tolist() == [5] and live.disliked.tolist() == [6]
     assert live.counts_by_type == {"like": 1, "dislike": 1}
@@ -129,8 +127,7 @@ def test_item_stats_match_a_reference_itemstats(store: FeatureStore) -> None:
 
 def test_events_in_log_order_with_sequence_numbers(store: FeatureStore) -> None:
     events = [
-        make_event(i, user=f"u{i % 3}", type="rate" if i % 2 else "view", ts=1e9 + i / 3)
-        for i in range(25)
+        make_event(i, user=f"u{i % 3}", type="rate" if i % 2 else "view", ts=1e9 + i / 3) for i in range(25)
     ]
     events[4] = make_event(4, type="rate", value=2.5, request_id="req-9", ts=1.25e9 + 0.125)
     store.append(events[:10])

@@ -125,9 +125,7 @@ def test_artifacts_go_to_the_artifact_root_not_the_cwd(
     assert not (tmp_path / "mlruns").exists()
 
 
-def test_metric_names_with_at_round_trip(
-    make_registry: RegistryFactory, bundle: Path, store: Path
-) -> None:
+def test_metric_names_with_at_round_trip(make_registry: RegistryFactory, bundle: Path, store: Path) -> None:
     registry = make_registry()
     info = log(registry, bundle)
 
@@ -156,9 +154,7 @@ def test_colliding_metric_names_and_empty_bundle_are_rejected(
 def test_long_param_values_are_truncated_to_mlflow_limit(
     make_registry: RegistryFactory, bundle: Path
 ) -> None:
-    info = make_registry().log_version(
-        bundle, {"items": "x" * 7000}, {"ndcg@10": 0.1}, {}, "card", "long"
-    )
+    info = make_registry().log_version(bundle, {"items": "x" * 7000}, {"ndcg@10": 0.1}, {}, "card", "long")
     assert len(info.params["items"]) == 6000
     assert info.params["items"].endswith("...")
 
@@ -221,9 +217,7 @@ def test_download_equals_bundle_and_is_cached(
     assert files_of(copied) == files_of(bundle)
 
 
-def test_promote_and_rollback_walk_the_champion_history(
-    make_registry: RegistryFactory, bundle: Path
-) -> None:
+def test_promote_and_rollback_walk_the_champion_history(make_registry: RegistryFactory, bundle: Path) -> None:
     registry = make_registry()
     for _ in range(3):
         log(registry, bundle)
@@ -260,9 +254,7 @@ def test_history_survives_a_new_registry_instance(
     assert reopened.rollback().champion == 1
 
 
-def test_rollback_without_history_is_a_validation_error(
-    make_registry: RegistryFactory, bundle: Path
-) -> None:
+def test_rollback_without_history_is_a_validation_error(make_registry: RegistryFactory, bundle: Path) -> None:
     registry = make_registry()
     log(registry, bundle)
     with pytest.raises(ValidationError, match="no champion"):
@@ -299,9 +291,7 @@ def test_unreachable_server_fails_fast() -> None:
 def test_registry_from_settings_uses_home_layout(store: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     uri = f"sqlite:///{store / 'mlflow.db'}"
-    registry = registry_from_settings(
-        Settings(home=home, tracking_uri=uri, registered_model="from-settings")
-    )
+    registry = registry_from_settings(Settings(home=home, tracking_uri=uri, registered_model="from-settings"))
     assert registry.tracking_uri == uri
     assert registry.model_name == "from-settings"
     assert registry.artifact_root == home / "mlartifacts"

@@ -50,9 +50,7 @@ def test_itemknn_cosine_by_hand() -> None:
     )
     np.testing.assert_allclose(knn.sim, expected, atol=1e-6)
     # score = sum of the history's rows: history {0, 2} -> row 0 + row 2
-    np.testing.assert_allclose(
-        knn.score(np.array([0, 2])), [0.7071068, 1.3938469, 0.7071068], atol=1e-6
-    )
+    np.testing.assert_allclose(knn.score(np.array([0, 2])), [0.7071068, 1.3938469, 0.7071068], atol=1e-6)
 
 
 def test_itemknn_shrink_and_neighbours_by_hand() -> None:
@@ -154,9 +152,7 @@ def test_contract_score_shape_and_dtype(fitted: BaseScorer, small_train: TrainDa
         assert np.isfinite(scores).all()
 
 
-def test_contract_score_many_equals_stacked_score(
-    fitted: BaseScorer, small_train: TrainData
-) -> None:
+def test_contract_score_many_equals_stacked_score(fitted: BaseScorer, small_train: TrainData) -> None:
     histories = [*small_train.histories()[:5], np.empty(0, dtype=np.int64), np.array([3, 3, 7])]
     many = fitted.score_many(histories)
     assert many.shape == (len(histories), N_ITEMS)

@@ -103,9 +103,7 @@ def test_excluded_ids_never_returned_and_k_results_kept(index: FaissIndex, data:
     _, top = brute_force(x, q, 20)
     # exclude each query's 5 best, 5 more of its top 20 and 40 random ids
     exclude = [
-        np.concatenate(
-            [top[i, :5], rng.choice(top[i, 5:], 5, replace=False), rng.integers(0, N, 40)]
-        )
+        np.concatenate([top[i, :5], rng.choice(top[i, 5:], 5, replace=False), rng.integers(0, N, 40)])
         for i in range(len(q))
     ]
     scores, ids = index.search(q, K, exclude=exclude)
@@ -120,9 +118,7 @@ def test_excluded_ids_never_returned_and_k_results_kept(index: FaissIndex, data:
         np.testing.assert_array_equal(ids, expected)
 
 
-def test_exclusion_tolerates_empty_duplicate_and_unknown_ids(
-    index: FaissIndex, data: tuple
-) -> None:
+def test_exclusion_tolerates_empty_duplicate_and_unknown_ids(index: FaissIndex, data: tuple) -> None:
     q = data[1][:3]
     _, plain_ids = index.search(q, K)
     best = plain_ids[1, 0]
@@ -161,9 +157,7 @@ def test_k_larger_than_index_pads_with_minus_one(index: FaissIndex) -> None:
     assert np.isfinite(scores[:, :50]).all()
 
 
-def test_save_load_round_trip_gives_identical_results(
-    index: FaissIndex, data: tuple, tmp_path: Path
-) -> None:
+def test_save_load_round_trip_gives_identical_results(index: FaissIndex, data: tuple, tmp_path: Path) -> None:
     path = tmp_path / f"{index.kind}.faiss"
     index.save(path)
     exclude = [np.arange(i, i + 7) for i in range(len(data[1]))]

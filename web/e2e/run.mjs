@@ -52,9 +52,9 @@ async function poll(what, fn, { timeout = 15_000, interval = 250 } = {}) {
   fail(`${what} (waited ${timeout / 1000} s; last: ${last instanceof Error ? last.message : JSON.stringify(last)})`)
 }
 
-async function shot(page, name) {
+async function shot(page, name, fullPage = true) {
   const file = join(ARTIFACTS, name)
-  await page.screenshot({ path: file, fullPage: true })
+  await page.screenshot({ path: file, fullPage })
   console.log(`  screenshot ${file}`)
 }
 
@@ -63,6 +63,7 @@ async function listState(page) {
     const list = document.querySelector('[data-testid="rec-list"]')
     if (!list) return null
     return {
+      userId: list.getAttribute('data-user-id'),
       ids: [...list.querySelectorAll('[data-testid="rec-item"]')].map((el) => el.getAttribute('data-item-id')),
       requestId: list.getAttribute('data-request-id'),
       updates: Number(list.getAttribute('data-updates') ?? '0'),
@@ -71,10 +72,11 @@ async function listState(page) {
   })
 }
 
-async function waitForList(page, what) {
+async function waitForList(page, what, userId) {
   return poll(what, async () => {
     const s = await listState(page)
-    return s && !s.busy && s.ids.length > 0 ? s : null
+    const want = userId ?? new URL(page.url()).searchParams.get('user')
+    return s && !s.busy && s.ids.length > 0 && s.userId === want ? s : null
   })
 }
 
@@ -91,7 +93,7 @@ async function pickUser(page) {
   await poll(`the URL to select user ${USER}`, async () => new URL(page.url()).searchParams.get('user') === USER)
   const state = await poll(`recommendations for user ${USER} (or an empty/error state)`, async () => {
     const s = await listState(page)
-    if (s && !s.busy && s.ids.length) return s
+    if (s && !s.busy && s.ids.length && s.userId === USER) return s
     const errors = await page.getByTestId('error-state').count()
     const empty = await page.getByText(/No recommendations for user/).count()
     return errors + empty ? 'none' : null
@@ -99,6 +101,7 @@ async function pickUser(page) {
   if (state !== 'none') return state
   console.log(`  user ${USER} has no recommendations; using a new user instead`)
   await page.getByTestId('new-user-button').click()
+  await poll('a new user id in the URL', async () => (new URL(page.url()).searchParams.get('user') ?? '').startsWith('web-'))
   return waitForList(page, 'recommendations for a new user')
 }
 
@@ -221,7 +224,7 @@ async function main() {
     p2.on('pageerror', (err) => pageErrors.push(err.message))
     await p2.goto(`${BASE}/?user=${encodeURIComponent(USER)}`, { waitUntil: 'domcontentloaded' })
     await p2.getByTestId('rec-item').first().waitFor({ state: 'visible' }).catch(() => {})
-    await shot(p2, 'playground-phone.png')
+    await shot(p2, 'playground-phone.png', false)
 
     if (pageErrors.length) fail(`uncaught errors in the page: ${pageErrors.join(' | ')}`)
   } finally {

@@ -22,13 +22,9 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def require_admin(
-    runtime: RuntimeDep, x_admin_key: Annotated[str | None, Header()] = None
-) -> None:
+def require_admin(runtime: RuntimeDep, x_admin_key: Annotated[str | None, Header()] = None) -> None:
     """403 unless ``X-Admin-Key`` matches RECLOOP_ADMIN_API_KEY."""
-    if x_admin_key is None or not secrets.compare_digest(
-        x_admin_key, runtime.settings.admin_api_key
-    ):
+    if x_admin_key is None or not secrets.compare_digest(x_admin_key, runtime.settings.admin_api_key):
         raise PermissionDeniedError(
             "admin action: send header X-Admin-Key with the value of RECLOOP_ADMIN_API_KEY"
         )

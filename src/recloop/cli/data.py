@@ -13,9 +13,7 @@ from recloop.data import fetch_dataset, load_dataset
 
 __all__ = ["app"]
 
-app = typer.Typer(
-    help="MovieLens-100K: fetch into the cache and describe it.", no_args_is_help=True
-)
+app = typer.Typer(help="MovieLens-100K: fetch into the cache and describe it.", no_args_is_help=True)
 
 SourceOpt = Annotated[
     str | None,

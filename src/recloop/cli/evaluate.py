@@ -80,9 +80,7 @@ def evaluate(
 
 
 def tune_command(
-    models: Annotated[str, typer.Option(help="comma-separated: itemknn, als, ease")] = (
-        "itemknn,als,ease"
-    ),
+    models: Annotated[str, typer.Option(help="comma-separated: itemknn, als, ease")] = ("itemknn,als,ease"),
 ) -> None:
     """Grid-search baseline hyperparameters on the P1 validation split (never test)."""
     from recloop.evaluation.tuning import GRIDS, TrialResult, tune

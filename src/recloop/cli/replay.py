@@ -17,9 +17,7 @@ __all__ = ["replay"]
 
 
 def replay(
-    url: Annotated[str, typer.Option(help="base URL of a running recloop serve")] = (
-        "http://127.0.0.1:8000"
-    ),
+    url: Annotated[str, typer.Option(help="base URL of a running recloop serve")] = ("http://127.0.0.1:8000"),
     limit: Annotated[int | None, typer.Option(help="replay only the first N events")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="also write JSON here")] = None,
 ) -> None:

@@ -36,9 +36,7 @@ def event_order(interactions: pd.DataFrame) -> pd.DataFrame:
         dtype=np.int64,
         count=len(interactions),
     )
-    ordered = interactions.assign(_tie=tie).sort_values(
-        ["timestamp", "user_id", "_tie"], kind="mergesort"
-    )
+    ordered = interactions.assign(_tie=tie).sort_values(["timestamp", "user_id", "_tie"], kind="mergesort")
     return ordered.drop(columns="_tie").reset_index(drop=True)
 
 

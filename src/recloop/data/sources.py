@@ -67,9 +67,7 @@ def _member(zf: zipfile.ZipFile, name: str, archive: Path) -> bytes:
     try:
         return zf.read(name)
     except KeyError as exc:
-        raise DataError(
-            f"{archive}: member {name!r} is missing; not a MovieLens-100K archive"
-        ) from exc
+        raise DataError(f"{archive}: member {name!r} is missing; not a MovieLens-100K archive") from exc
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise DataError(f"{archive}: cannot read member {name!r} ({exc}); file is corrupt") from exc
 
@@ -89,9 +87,7 @@ def _check_interactions(inter: pd.DataFrame, where: str) -> pd.DataFrame:
     bad = ~inter["rating"].between(1, 5)
     if bad.any():
         raise DataError(f"{where}: {int(bad.sum())} ratings outside 1-5")
-    inter = inter.astype(
-        {"user_id": "int64", "item_id": "int64", "rating": "int8", "timestamp": "int64"}
-    )
+    inter = inter.astype({"user_id": "int64", "item_id": "int64", "rating": "int8", "timestamp": "int64"})
     return event_order(inter)
 
 
@@ -124,9 +120,7 @@ def read_grouplens_zip(path: Path, md5: str | None = GROUPLENS_MD5) -> Dataset:
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot parse ({exc})") from exc
     if item_raw.shape[1] != 5 + len(GENRES):
-        raise DataError(
-            f"{path}!u.item: expected {5 + len(GENRES)} columns, got {item_raw.shape[1]}"
-        )
+        raise DataError(f"{path}!u.item: expected {5 + len(GENRES)} columns, got {item_raw.shape[1]}")
     titles = [_year_from_title(str(t)) for t in item_raw[1]]
     flags = item_raw.iloc[:, 5:].to_numpy()
     genres = ["|".join(g for g, f in zip(GENRES, row, strict=True) if f == 1) for row in flags]
@@ -155,10 +149,7 @@ def read_recbole_wheel(path: Path, sha256: str | None = RECBOLE_SHA256) -> Datas
     """Parse MovieLens-100K out of the RecBole wheel (checksum verified unless None)."""
     _verify(path, "sha256", sha256)
     with _open_zip(path) as zf:
-        raw = {
-            ext: _member(zf, f"{_RECBOLE_DIR}ml-100k.{ext}", path)
-            for ext in ("inter", "item", "user")
-        }
+        raw = {ext: _member(zf, f"{_RECBOLE_DIR}ml-100k.{ext}", path) for ext in ("inter", "item", "user")}
     inter_s = _atomic(raw["inter"], f"{path}!ml-100k.inter")
     try:
         inter = pd.DataFrame({
@@ -168,9 +159,7 @@ def read_recbole_wheel(path: Path, sha256: str | None = RECBOLE_SHA256) -> Datas
             "timestamp": pd.to_numeric(inter_s["timestamp"]),
         })  # fmt: skip
     except (KeyError, ValueError) as exc:
-        raise DataError(
-            f"{path}!ml-100k.inter: bad column or value ({exc}); file is corrupt"
-        ) from exc
+        raise DataError(f"{path}!ml-100k.inter: bad column or value ({exc}); file is corrupt") from exc
     item_s = _atomic(raw["item"], f"{path}!ml-100k.item")
     items = pd.DataFrame({
         "item_id": pd.to_numeric(item_s["item_id"]).astype("int64"),
@@ -246,7 +235,5 @@ def load_dataset(settings: Settings | None = None, source: str | None = None) ->
     path = fetch_dataset(settings, source)
     data = read_grouplens_zip(path) if path.name.endswith(".zip") else read_recbole_wheel(path)
     if len(data.interactions) != N_RATINGS:
-        raise DataError(
-            f"{path}: {len(data.interactions)} ratings, expected {N_RATINGS}; file is truncated"
-        )
+        raise DataError(f"{path}: {len(data.interactions)} ratings, expected {N_RATINGS}; file is truncated")
     return data

@@ -45,9 +45,7 @@ def _scorer(name: str, settings: Settings) -> Callable[[], BaseScorer]:
         "ease": lambda: EASEScorer(p.ease),
     }
     if name not in makers:
-        raise ValidationError(
-            f"unknown model {name!r}; choose from {', '.join(BASELINE_NAMES)} or champion"
-        )
+        raise ValidationError(f"unknown model {name!r}; choose from {', '.join(BASELINE_NAMES)} or champion")
     return makers[name]
 
 

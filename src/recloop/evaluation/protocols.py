@@ -79,9 +79,7 @@ class EvaluationReport:
 Advance = Callable[[int], None]
 
 
-def _p1_metrics(
-    lists: Sequence[np.ndarray], tests: Sequence[set[int]], n_items: int
-) -> dict[str, float]:
+def _p1_metrics(lists: Sequence[np.ndarray], tests: Sequence[set[int]], n_items: int) -> dict[str, float]:
     keys = ("NDCG@10", "Recall@10", "Recall@20", "HR@10", "MAP@10", "Precision@10")
     per: dict[str, list[float]] = {k: [] for k in keys}
     for ranked, rel in zip(lists, tests, strict=True):

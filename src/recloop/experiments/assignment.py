@@ -45,9 +45,7 @@ def bucket(user_id: str | int, salt: str) -> float:
     return (int.from_bytes(digest[:8], "big") >> (64 - _MANTISSA_BITS)) / 2.0**_MANTISSA_BITS
 
 
-def _cumulative(
-    variants: Sequence[str], weights: Sequence[float] | None
-) -> tuple[list[float], int]:
+def _cumulative(variants: Sequence[str], weights: Sequence[float] | None) -> tuple[list[float], int]:
     """Normalised cumulative weights and the index of the last variant with weight > 0."""
     if isinstance(variants, str) or len(variants) == 0:
         raise ValidationError("variants must be a non-empty sequence of names, e.g. ['a', 'b']")
@@ -55,9 +53,7 @@ def _cumulative(
         raise ValidationError(f"variant names must be unique, got {list(variants)}")
     w = [1.0] * len(variants) if weights is None else [float(x) for x in weights]
     if len(w) != len(variants):
-        raise ValidationError(
-            f"give one weight per variant: {len(w)} weights, {len(variants)} variants"
-        )
+        raise ValidationError(f"give one weight per variant: {len(w)} weights, {len(variants)} variants")
     if any(not math.isfinite(x) or x < 0 for x in w) or sum(w) <= 0:
         raise ValidationError(f"weights must be finite, >= 0 and sum to > 0, got {w}")
     total, acc, cum = sum(w), 0.0, []

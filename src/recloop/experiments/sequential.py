@@ -152,9 +152,7 @@ class SequentialTest:
     def update(self, diff: float, variance: float) -> SequentialResult:
         """Record one look at ``diff`` (``b - a``) with ``variance``; return the state."""
         if not (variance >= 0.0 and math.isfinite(variance) and math.isfinite(diff)):
-            raise ValidationError(
-                f"need a finite diff and a finite variance >= 0, got {diff}, {variance}"
-            )
+            raise ValidationError(f"need a finite diff and a finite variance >= 0, got {diff}, {variance}")
         self._step += 1
         log_lr = float(msprt_log_likelihood_ratio(diff, variance, self.tau))
         self._p = min(self._p, math.exp(-log_lr))

@@ -128,9 +128,7 @@ def proportion_ci(successes: int, trials: int, alpha: float = 0.05) -> Proportio
     return ProportionSummary(successes, trials, p, max(0.0, centre - half), min(1.0, centre + half))
 
 
-def pooled_z_p_value(
-    s_a: ArrayLike, n_a: ArrayLike, s_b: ArrayLike, n_b: ArrayLike
-) -> NDArray[np.float64]:
+def pooled_z_p_value(s_a: ArrayLike, n_a: ArrayLike, s_b: ArrayLike, n_b: ArrayLike) -> NDArray[np.float64]:
     """Vectorised two-sided pooled z-test p-values (no validation; for simulations).
 
     ``z = (p_b - p_a) / sqrt(p (1 - p) (1/n_a + 1/n_b))`` with the pooled rate
@@ -147,9 +145,7 @@ def pooled_z_p_value(
     return np.where(np.isfinite(z), p, 1.0).astype(np.float64)
 
 
-def two_proportion_ztest(
-    s_a: int, n_a: int, s_b: int, n_b: int, alpha: float = 0.05
-) -> ComparisonResult:
+def two_proportion_ztest(s_a: int, n_a: int, s_b: int, n_b: int, alpha: float = 0.05) -> ComparisonResult:
     """Two-sided z-test for ``p_b - p_a`` (conversion rates).
 
     The statistic and p-value use the pooled variance (the null says both
@@ -294,6 +290,5 @@ def power_two_proportions(p_a: float, p_b: float, n_per_arm: int, alpha: float =
     za = float(sps.norm.ppf(1 - alpha / 2))
     shift = abs(p_b - p_a) * math.sqrt(n_per_arm)
     return float(
-        sps.norm.cdf((shift - za * null_sd) / alt_sd)
-        + sps.norm.cdf((-shift - za * null_sd) / alt_sd)
+        sps.norm.cdf((shift - za * null_sd) / alt_sd) + sps.norm.cdf((-shift - za * null_sd) / alt_sd)
     )

@@ -261,9 +261,7 @@ class RedisFeatureStore:
                 )
             vals = np.frombuffer(b"".join(raw.values()), dtype="<f8").reshape(-1, 5)
             s = self._stats
-            for column, arr in enumerate(
-                (s.counts, s.trend_value, s.trend_time, s.rating_sum, s.rating_n)
-            ):
+            for column, arr in enumerate((s.counts, s.trend_value, s.trend_time, s.rating_sum, s.rating_n)):
                 arr[idx] = vals[:, column]
             s.now = float(vals[:, 2].max())
 

@@ -164,9 +164,7 @@ def check_events(events: Sequence[Event], n_items: int) -> None:
                 f"(0..{n_items - 1}); map item_id {e.item_id} through the catalog first."
             )
         if e.type not in EVENT_TYPES:
-            raise ValidationError(
-                f"event {e.event_id!r}: unknown type {e.type!r}; use one of {EVENT_TYPES}."
-            )
+            raise ValidationError(f"event {e.event_id!r}: unknown type {e.type!r}; use one of {EVENT_TYPES}.")
 
 
 def check_factor(factor: np.ndarray) -> np.ndarray:
@@ -187,9 +185,7 @@ def zero_item_stats(stats: ItemStats) -> None:
     stats.now = 0.0
 
 
-def open_store(
-    config: MemoryStateConfig | RedisStateConfig, n_items: int, home: Path
-) -> FeatureStore:
+def open_store(config: MemoryStateConfig | RedisStateConfig, n_items: int, home: Path) -> FeatureStore:
     """Build the store the config names, with its state loaded.
 
     ``memory``: SQLite at ``config.path`` or ``<home>/state.db``, replayed into

@@ -74,9 +74,7 @@ def _psi(ref_p: FloatArray, cur_p: FloatArray, eps: float) -> float:
     return float(np.sum((c - r) * np.log(c / r)))
 
 
-def psi_numeric(
-    reference: npt.ArrayLike, current: npt.ArrayLike, bins: int = 10, eps: float = 1e-4
-) -> float:
+def psi_numeric(reference: npt.ArrayLike, current: npt.ArrayLike, bins: int = 10, eps: float = 1e-4) -> float:
     """Population Stability Index of ``current`` against ``reference`` (1-D float arrays).
 
     Cut points are the reference's inner quantiles (k/bins, k = 1..bins-1),

@@ -42,9 +42,7 @@ def registered_builder(alias: str, settings: Settings) -> ModelBuilder:
             return ModelSession(loaded.model, stats, replay_histories(dataset, frame))
         cfg = TwoStageConfig.model_validate(loaded.meta["config"])
         als = ALSParams.model_validate(loaded.meta["als"])
-        local = settings.model_copy(
-            update={"models": settings.models.model_copy(update={"als": als})}
-        )
+        local = settings.model_copy(update={"models": settings.models.model_copy(update={"als": als})})
         model, _, _ = fit_two_stage(dataset, frame, local, cfg)
         served = ServedModel(model, f"{info.version}-refit")
         return service_session(dataset, frame, served, cfg.half_life_days)

@@ -144,7 +144,7 @@ def fit_two_stage(
 ) -> tuple[TwoStageModel, ItemStats, dict[str, float]]:  # fmt: skip
     """Train on ``frame``: returns the model, item stats at its end, and fit facts."""
     say = stage or (lambda _s: None)
-    cut = int(round(len(frame) * (1 - cfg.label_fraction)))
+    cut = round(len(frame) * (1 - cfg.label_fraction))
     base, label = frame.iloc[:cut], frame.iloc[cut:]
     genres = dataset.genre_matrix()
     years = dataset.items["year"].astype("float64").to_numpy()

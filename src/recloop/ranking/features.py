@@ -77,9 +77,7 @@ class FeatureBuilder:
         item_g = self.genres[items]
         return np.asarray(item_g @ profile / (np.linalg.norm(item_g, axis=1) + 1e-9) / norm)
 
-    def build(
-        self, history: History, cands: Candidates, stats: ItemStats, at: float
-    ) -> np.ndarray:
+    def build(self, history: History, cands: Candidates, stats: ItemStats, at: float) -> np.ndarray:
         """Features float32 (n_candidates, len(FEATURE_NAMES)), in FEATURE_NAMES order."""
         items = cands.items
         n = len(items)

@@ -66,9 +66,7 @@ class LambdaRanker:
             "force_row_wise": True,
         }  # fmt: skip
 
-    def fit(
-        self, train: RankingFrame, valid: RankingFrame, feature_names: list[str]
-    ) -> LambdaRanker:
+    def fit(self, train: RankingFrame, valid: RankingFrame, feature_names: list[str]) -> LambdaRanker:
         """Fit with early stopping on ``valid`` (a later period than ``train``)."""
         self.feature_names = list(feature_names)
         dtrain = lgb.Dataset(train.features, train.labels, group=train.groups,
@@ -90,9 +88,7 @@ class LambdaRanker:
         """Scores float64 (n,), one thread (request path)."""
         if self.booster is None:
             raise RuntimeError("ranker is not fitted")
-        return np.asarray(
-            self.booster.predict(features, num_iteration=self.best_iteration, num_threads=1)
-        )
+        return np.asarray(self.booster.predict(features, num_iteration=self.best_iteration, num_threads=1))
 
     def importances(self) -> dict[str, float]:
         """Gain importance per feature, normalised to sum 1, largest first."""

@@ -131,8 +131,7 @@ def _mlflow_keys(names: Iterable[str], kind: str) -> dict[str, str]:
             raise ValidationError(f"{kind} name {name!r} must have 1 to {_MAX_KEY} characters")
         if key in seen:
             raise ValidationError(
-                f"{kind} names {seen[key]!r} and {name!r} both map to MLflow key {key!r}; "
-                f"rename one of them"
+                f"{kind} names {seen[key]!r} and {name!r} both map to MLflow key {key!r}; rename one of them"
             )
         seen[key] = name
         keys[name] = key
@@ -246,9 +245,7 @@ class ModelRegistry:
             try:
                 client.log_batch(
                     run_id,
-                    metrics=[
-                        Metric(metric_keys[n], float(v), now_ms, 0) for n, v in metrics.items()
-                    ],
+                    metrics=[Metric(metric_keys[n], float(v), now_ms, 0) for n, v in metrics.items()],
                     params=[Param(param_keys[n], v) for n, v in flat.items()],
                 )
                 client.log_artifacts(run_id, str(bundle_dir), BUNDLE_PATH)
@@ -279,9 +276,7 @@ class ModelRegistry:
         """Add or overwrite tags on one model version."""
         with self._mlflow_calls():
             for key, value in tags.items():
-                self._client.set_model_version_tag(
-                    self.model_name, str(int(version)), key, str(value)
-                )
+                self._client.set_model_version_tag(self.model_name, str(int(version)), key, str(value))
 
     # -- reading -----------------------------------------------------------------
 
@@ -309,8 +304,7 @@ class ModelRegistry:
             if not known:
                 raise self._nothing_registered() from None
             raise NotFoundError(
-                f"model {self.model_name!r} has no version {version}; "
-                f"versions: {', '.join(map(str, known))}"
+                f"model {self.model_name!r} has no version {version}; versions: {', '.join(map(str, known))}"
             ) from None
         return self._info(mv, self._aliases())
 
@@ -344,9 +338,7 @@ class ModelRegistry:
         with self._mlflow_calls():
             if previous is not None:
                 history.append(previous)
-                self._client.set_registered_model_tag(
-                    self.model_name, HISTORY_TAG, json.dumps(history)
-                )
+                self._client.set_registered_model_tag(self.model_name, HISTORY_TAG, json.dumps(history))
                 self._client.set_model_version_tag(
                     self.model_name, str(target), PREVIOUS_CHAMPION_TAG, str(previous)
                 )
@@ -445,9 +437,7 @@ class ModelRegistry:
         token: str | None = None
         with self._mlflow_calls():
             while True:
-                page = self._client.search_model_versions(
-                    f"name='{self.model_name}'", page_token=token
-                )
+                page = self._client.search_model_versions(f"name='{self.model_name}'", page_token=token)
                 found.extend(page)
                 token = page.token
                 if not token:

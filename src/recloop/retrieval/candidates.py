@@ -110,8 +110,8 @@ class CandidateSources:
         if not np.any(factor):
             return np.empty(0, dtype=np.int64)
         _, ids = self.index.search(factor, k, exclude=[history.seen])
-        out = ids[0]
-        return out[out >= 0].astype(np.int64)
+        out: np.ndarray = np.asarray(ids[0], dtype=np.int64)
+        return out[out >= 0]
 
     def generate(
         self, history: History, stats: ItemStats, at: float, user_factor: np.ndarray | None = None

@@ -131,9 +131,7 @@ def _as_matrix(x: np.ndarray, dim: int | None, what: str) -> FloatArray:
             "use x.reshape(1, -1) for a single vector"
         )
     if dim is not None and arr.shape[1] != dim:
-        raise ValidationError(
-            f"{what} have dimension {arr.shape[1]} but the index has dimension {dim}"
-        )
+        raise ValidationError(f"{what} have dimension {arr.shape[1]} but the index has dimension {dim}")
     if arr.dtype.kind not in "iuf":
         raise ValidationError(f"{what} must be real numbers, got dtype {arr.dtype}")
     out = np.ascontiguousarray(arr, dtype=np.float32)
@@ -371,18 +369,14 @@ def load_index(path: str | Path) -> FaissIndex:
     raise DataError(f"{path} holds a faiss.{type(raw).__name__}, not a flat, HNSW or IVF index")
 
 
-def recall_against_exact(
-    index: VectorIndex, exact: VectorIndex, queries: np.ndarray, k: int
-) -> float:
+def recall_against_exact(index: VectorIndex, exact: VectorIndex, queries: np.ndarray, k: int) -> float:
     """Mean over float32 (q, d) ``queries`` of |approx top-k ∩ exact top-k| / k.
 
     The denominator is the number of exact results, which is ``k`` unless the
     index holds fewer than ``k`` vectors.
     """
     if index.dim != exact.dim:
-        raise ValidationError(
-            f"index dimension {index.dim} differs from exact dimension {exact.dim}"
-        )
+        raise ValidationError(f"index dimension {index.dim} differs from exact dimension {exact.dim}")
     _, approx_ids = index.search(queries, k)
     _, exact_ids = exact.search(queries, k)
     if len(exact_ids) == 0:

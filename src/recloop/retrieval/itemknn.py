@@ -18,9 +18,7 @@ def history_matrix(histories: Sequence[np.ndarray], n_items: int) -> sp.csr_matr
     """Binary CSR (n_users, n_items) from item-index histories."""
     rows = np.repeat(np.arange(len(histories)), [len(h) for h in histories])
     cols = np.concatenate(histories) if histories else np.empty(0, dtype=np.int64)
-    m = sp.csr_matrix(
-        (np.ones(len(cols), dtype=np.float32), (rows, cols)), shape=(len(histories), n_items)
-    )
+    m = sp.csr_matrix((np.ones(len(cols), dtype=np.float32), (rows, cols)), shape=(len(histories), n_items))
     m.sum_duplicates()
     m.data[:] = 1.0
     return m

@@ -55,7 +55,7 @@ def to_event(raw: Any, catalog: Catalog) -> Event:
     if ev.type == "rate":
         if ev.value is None or not 1 <= ev.value <= 5:
             raise ValidationError(f"value: a rate event needs a rating from 1 to 5, got {ev.value}")
-    elif ev.value is not None and ev.type != "rate":
+    elif ev.value is not None:
         raise ValidationError(f"value: only rate events carry a value; drop it for {ev.type}")
     now = time.time()
     ts = now if ev.timestamp is None else float(ev.timestamp)

@@ -60,8 +60,8 @@ export function Layout() {
           <NavLink to="/" className="rounded text-lg font-bold tracking-tight text-white" aria-label="recloop home">
             rec<span className="text-indigo-400">loop</span>
           </NavLink>
-          <nav aria-label="Main" className="order-3 -mx-1 w-full overflow-x-auto sm:order-none sm:mx-0 sm:w-auto sm:flex-1">
-            <ul className="flex gap-1 whitespace-nowrap">
+          <nav aria-label="Main" className="order-3 -mx-1 w-full sm:order-none sm:mx-0 sm:w-auto sm:flex-1">
+            <ul className="flex flex-wrap gap-1 whitespace-nowrap">
               {LINKS.map((l) => (
                 <li key={l.to}>
                   <NavLink
@@ -69,7 +69,7 @@ export function Layout() {
                     end={l.end}
                     className={({ isActive }) =>
                       cx(
-                        'block rounded-md px-3 py-1.5 text-sm font-medium',
+                        'block rounded-md px-2 py-1.5 text-sm font-medium sm:px-3',
                         isActive ? 'bg-slate-700 text-white' : 'text-slate-300 hover:bg-slate-800 hover:text-white',
                       )
                     }

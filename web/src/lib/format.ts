@@ -92,3 +92,19 @@ export function metricNames(...maps: (Record<string, unknown> | null | undefined
   for (const m of maps) for (const k of Object.keys(m ?? {})) names.add(k)
   return [...names].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()))
 }
+
+/** "p = 0.042" or "p < 0.001" ("p = —" when missing). */
+export function pText(x: unknown): string {
+  const s = fmtP(x)
+  return s.startsWith('<') ? `p ${s}` : `p = ${s}`
+}
+
+/** A compact axis tick: two significant digits, no exponent for ordinary values. */
+export function fmtTick(x: unknown): string {
+  if (!isNum(x)) return ''
+  if (x === 0) return '0'
+  const a = Math.abs(x)
+  if (a >= 1000) return x.toLocaleString('en-US', { maximumFractionDigits: 0 })
+  if (a < 1e-4) return x.toExponential(0)
+  return String(Number(x.toPrecision(2)))
+}

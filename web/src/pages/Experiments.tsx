@@ -4,7 +4,7 @@ import { api } from '../api/client'
 import type { Experiment, ExperimentCreate, ExperimentResults, ExperimentVariant } from '../api/types'
 import { useAdminKey } from '../components/useAdminKey'
 import { Badge, Button, Card, Empty, ErrorState, Loading, TableWrap, cx, inputCls, td, th } from '../components/ui'
-import { DASH, fmtDateTime, fmtInt, fmtInterval, fmtP, fmtPct, isNum } from '../lib/format'
+import { DASH, fmtDateTime, fmtInt, fmtInterval, fmtP, fmtPct, isNum, pText } from '../lib/format'
 
 /** A relative lift (fraction) as a signed percentage: 0.052 -> "+5.2%". */
 export function fmtLift(x: unknown): string {
@@ -37,7 +37,7 @@ function Results({ exp }: { exp: Experiment }) {
           data-testid="srm-warning"
           className="rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-900"
         >
-          <strong>Sample ratio mismatch</strong> (p = {fmtP(r.srm.p_value)}): exposures do not match the
+          <strong>Sample ratio mismatch</strong> ({pText(r.srm.p_value)}): exposures do not match the
           configured weights, so assignment or logging is broken and these results are not trustworthy.
         </div>
       )}
@@ -80,7 +80,7 @@ function Results({ exp }: { exp: Experiment }) {
         </div>
         <div>
           <dt className="text-xs uppercase tracking-wide text-slate-500">Lift 95% CI</dt>
-          <dd className="font-mono">{fmtInterval(r.lift_ci, fmtLift)}</dd>
+          <dd className="whitespace-nowrap font-mono">{fmtInterval(r.lift_ci, fmtLift)}</dd>
         </div>
         <div>
           <dt className="text-xs uppercase tracking-wide text-slate-500">p-value</dt>
@@ -94,14 +94,14 @@ function Results({ exp }: { exp: Experiment }) {
             ) : (
               <Badge tone="blue">continue</Badge>
             )}{' '}
-            <span className="font-mono text-xs">p = {fmtP(r.sequential?.p_value)}</span>
+            <span className="whitespace-nowrap font-mono text-xs">{pText(r.sequential?.p_value)}</span>
           </dd>
         </div>
         <div>
           <dt className="text-xs uppercase tracking-wide text-slate-500">SRM check</dt>
           <dd data-testid="srm-status">
             {r.srm?.mismatch ? <Badge tone="red">mismatch</Badge> : <Badge tone="green">ok</Badge>}{' '}
-            <span className="font-mono text-xs">p = {fmtP(r.srm?.p_value)}</span>
+            <span className="whitespace-nowrap font-mono text-xs">{pText(r.srm?.p_value)}</span>
           </dd>
         </div>
         <div>

@@ -4,7 +4,7 @@ import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Too
 import { api } from '../api/client'
 import type { DriftReport, DriftResponse, DriftScore } from '../api/types'
 import { Badge, Card, Empty, ErrorState, Loading, TableWrap, cx, td, th } from '../components/ui'
-import { fmtDateTime, fmtNum, fmtP, fmtTime, isNum, toDate } from '../lib/format'
+import { fmtDateTime, fmtNum, fmtP, fmtTick, fmtTime, isNum, toDate } from '../lib/format'
 
 /** Kinds whose threshold applies to the statistic (ks/chi2 thresholds apply to the p-value). */
 const STATISTIC_KINDS = new Set(['psi', 'delta', 'relative_drop'])
@@ -72,8 +72,10 @@ function DriftChart({
   const lo = Math.min(0, ...values, ...lines)
   const hi = Math.max(...values, ...lines)
   const pad = (hi - lo) * 0.1 || 0.1
+  const isOver = (v: number) =>
+    threshold !== null && (threshold.symmetric ? Math.abs(v) > threshold.value : v > threshold.value)
   const last = rows[rows.length - 1]
-  const over = threshold && last && (threshold.symmetric ? Math.abs(last.v) > threshold.value : last.v > threshold.value)
+  const over = last !== undefined && isOver(last.v)
   return (
     <div className="rounded-md border border-slate-200 p-2" data-testid="drift-chart">
       <div className="mb-1 flex flex-wrap items-center justify-between gap-1">
@@ -92,7 +94,7 @@ function DriftChart({
           <LineChart data={rows} margin={{ top: 5, right: 8, bottom: 0, left: -18 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
             <XAxis dataKey="label" tick={{ fontSize: 10, fill: '#64748b' }} minTickGap={20} />
-            <YAxis tick={{ fontSize: 10, fill: '#64748b' }} domain={[lo - pad, hi + pad]} tickFormatter={(v: number) => fmtNum(v, 2)} />
+            <YAxis tick={{ fontSize: 10, fill: '#64748b' }} domain={[lo < 0 ? lo - pad : 0, hi + pad]} tickFormatter={(v: number) => fmtTick(v)} />
             <Tooltip formatter={(v) => fmtNum(Number(v), 4)} />
             {lines.map((y) => (
               <ReferenceLine key={y} y={y} stroke="#dc2626" strokeDasharray="5 4" ifOverflow="extendDomain" label={{ value: 'threshold', position: 'insideTopRight', fontSize: 10, fill: '#dc2626' }} />
@@ -103,16 +105,10 @@ function DriftChart({
               name={name}
               stroke="#4f46e5"
               isAnimationActive={false}
-              dot={(p: { cx?: number; cy?: number; index?: number; payload?: { alert: boolean } }) => (
-                <circle
-                  key={`dot-${p.index}`}
-                  cx={p.cx}
-                  cy={p.cy}
-                  r={p.payload?.alert ? 3.5 : 2}
-                  fill={p.payload?.alert ? '#dc2626' : '#4f46e5'}
-                  stroke="none"
-                />
-              )}
+              dot={(p: { cx?: number; cy?: number; index?: number; payload?: { v: number } }) => {
+                const bad = p.payload !== undefined && isOver(p.payload.v)
+                return <circle key={`dot-${p.index}`} cx={p.cx} cy={p.cy} r={bad ? 3.5 : 2} fill={bad ? '#dc2626' : '#4f46e5'} stroke="none" />
+              }}
             />
           </LineChart>
         </ResponsiveContainer>

@@ -118,7 +118,7 @@ function ItemActions({
         aria-label={`Like ${t}`}
         data-testid="like-button"
       >
-        <span aria-hidden="true">👍</span> Like
+        Like
       </Button>
       <Button
         size="sm"
@@ -128,7 +128,7 @@ function ItemActions({
         aria-label={`Dislike ${t}`}
         data-testid="dislike-button"
       >
-        <span aria-hidden="true">👎</span> Dislike
+        Dislike
       </Button>
       <span className="ml-1 inline-flex items-center gap-0.5" role="group" aria-label={`Rate ${t}`}>
         <span className="mr-0.5 text-xs text-slate-500" aria-hidden="true">
@@ -559,7 +559,13 @@ function CatalogSearch({ onSend, busy }: { onSend: SendFn; busy: boolean }) {
       ) : (
         <>
           <p className="mb-1 text-xs text-slate-500">{q ? `Results for “${q}”` : 'Popular items'}</p>
-          <ul className="flex flex-col" data-testid="search-results" aria-busy={res.isFetching}>
+          <ul
+            className="-mr-2 flex max-h-[36rem] flex-col overflow-y-auto pr-2"
+            data-testid="search-results"
+            aria-busy={res.isFetching}
+            aria-label="Search results"
+            tabIndex={0}
+          >
             {res.data.items.map((it) => (
               <li
                 key={it.item_id}
@@ -735,6 +741,7 @@ export function Playground() {
     list = (
       <ol
         data-testid="rec-list"
+        data-user-id={userId}
         data-request-id={data.request_id}
         data-updates={updates}
         aria-busy={busy || recs.isFetching}

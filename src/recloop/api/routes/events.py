@@ -29,7 +29,7 @@ def post_events(
     elif isinstance(body, dict):
         raw = [body]
     else:
-        raise ValidationError("body: send one event object or {\"events\": [...]}")
+        raise ValidationError('body: send one event object or {"events": [...]}')
     if len(raw) > MAX_BATCH:
         raise ValidationError(f"events: at most {MAX_BATCH} per request, got {len(raw)}")
     outcome = runtime.service.ingest(raw)

@@ -25,9 +25,7 @@ def search(
 
 
 @router.get("/items/{item_id}/similar")
-def similar(
-    runtime: RuntimeDep, item_id: int, k: Annotated[int, Query(ge=1, le=100)] = 10
-) -> dict[str, Any]:
+def similar(runtime: RuntimeDep, item_id: int, k: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
     """Items most similar to ``item_id``."""
     return {"item_id": item_id,
             "items": [rec_out(r).model_dump() for r in runtime.service.similar(item_id, k)]}  # fmt: skip
