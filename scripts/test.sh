@@ -14,4 +14,4 @@ if ! .venv/bin/python -c "import redis,sys; redis.Redis.from_url('redis://127.0.
 fi
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/mypy --strict src
-.venv/bin/pytest -q "$@"
+.venv/bin/pytest -p no:cacheprovider "$@"

@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     tracking_uri: str | None = None
     registered_model: str = "recloop"
     admin_api_key: str = "change-me"
+    drift_interval_s: float = Field(default=60.0, gt=0, description="drift check period")
+    swap_poll_s: float = Field(default=5.0, gt=0, description="registry poll for a new champion")
     base_fraction: float = Field(
         default=1.0,
         gt=0.0,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from recloop.events.schema import EVENT_TYPES
+from recloop.events.schema import EVENT_TYPES, Event
 
 from .conftest import PostEvent
 
@@ -296,3 +297,22 @@ def test_promote_with_admin_key(client: TestClient) -> None:
     models = client.get("/v1/models").json()
     assert models["champion"] == "1"
     assert [v["version"] for v in models["versions"]] == ["1"]
+
+
+def test_factor_is_folded_in_again_when_another_writer_changed_the_history(
+    client: TestClient, new_user: str, post_event: PostEvent
+) -> None:
+    """An event stored by another worker (shared Redis) must not leave a stale ALS factor."""
+    post_event(new_user, 1, "like")
+    recs(client, new_user)
+    foldins = client.get("/v1/stats").json()["foldins_total"]
+    recs(client, new_user)  # cached factor: no fold-in
+    assert client.get("/v1/stats").json()["foldins_total"] == foldins
+
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    other = Event(f"other-{uuid.uuid4().hex}", new_user, runtime.service.catalog.index(2), 2,
+                  "like", time.time())  # fmt: skip
+    assert runtime.store.append([other]) == [True]  # as another worker would
+    got = ids(recs(client, new_user))
+    assert client.get("/v1/stats").json()["foldins_total"] == foldins + 1
+    assert 2 not in got

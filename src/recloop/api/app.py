@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recloop import __version__
-from recloop.api.routes import events, items, system, users
+from recloop.api.routes import events, items, monitoring, system, users
 from recloop.config import Settings, get_settings
 from recloop.errors import RecloopError
+from recloop.monitoring.monitor import DriftMonitor, drift_alert_writer
 from recloop.serving.runtime import build_runtime
 
-__all__ = ["create_app", "web_dist"]
+__all__ = ["RequestTimer", "create_app", "web_dist"]
 
 log = structlog.get_logger("recloop.api")
 
@@ -43,6 +46,46 @@ def _explain_error(e: Any) -> str:
     return f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}"
 
 
+class RequestTimer:
+    """ASGI middleware: request id (``X-Request-ID``, bound into every log line) and
+    request latency by method, route template and status (Prometheus).
+
+    Plain ASGI rather than ``@app.middleware("http")``: Starlette's
+    BaseHTTPMiddleware wraps every response in a stream and a task group,
+    which cost more per request than some endpoints themselves.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        status = 500
+        given = dict(scope.get("headers") or []).get(b"x-request-id")
+        request_id = given.decode("latin-1")[:128] if given else uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+
+        async def send_and_note_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []),
+                                      (b"x-request-id", request_id.encode("latin-1"))]  # fmt: skip
+            await send(message)
+
+        await self.app(scope, receive, send_and_note_status)
+        runtime = getattr(scope["app"].state, "runtime", None)
+        route = scope.get("route")
+        if runtime is not None and route is not None:
+            runtime.instruments.request_latency.labels(
+                scope["method"], getattr(route, "path", "?"), str(status)
+            ).observe(time.perf_counter() - t0)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the runtime (data, store, champion) is loaded in the lifespan."""
     cfg = settings or get_settings()
@@ -51,10 +94,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = build_runtime(cfg)
         app.state.runtime = runtime
+        monitor = DriftMonitor(runtime.service, runtime.live, on_alert=drift_alert_writer(cfg.home))
+        monitor.start(cfg.drift_interval_s)
+        app.state.monitor = monitor
         log.info("serving", model_version=runtime.service.model.version, state=cfg.state.type)
         try:
             yield
         finally:
+            monitor.stop()
             runtime.close()
 
     app = FastAPI(title="recloop", version=__version__, lifespan=lifespan,
@@ -69,19 +116,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         msgs = [_explain_error(e) for e in exc.errors()]
         return JSONResponse({"detail": "; ".join(msgs)}, status_code=422)
 
-    @app.middleware("http")
-    async def timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        t0 = time.perf_counter()
-        response = await call_next(request)
-        runtime = getattr(request.app.state, "runtime", None)
-        route = request.scope.get("route")
-        if runtime is not None and route is not None:
-            runtime.instruments.request_latency.labels(
-                request.method, getattr(route, "path", "?"), str(response.status_code)
-            ).observe(time.perf_counter() - t0)
-        return response
+    app.add_middleware(RequestTimer)
 
-    for router in (system.router, events.router, users.router, items.router):
+    for router in (system.router, events.router, users.router, items.router, monitoring.router):
         app.include_router(router)
     dist = web_dist()
     if dist is not None:

@@ -13,8 +13,12 @@ from recloop.serving.runtime import Runtime
 __all__ = ["AdminKey", "RuntimeDep", "get_runtime", "require_admin"]
 
 
-def get_runtime(request: Request) -> Runtime:
-    """The runtime stored on the app state by the lifespan."""
+async def get_runtime(request: Request) -> Runtime:
+    """The runtime stored on the app state by the lifespan.
+
+    ``async`` because it never blocks: FastAPI runs a plain ``def`` dependency in
+    the threadpool, a thread hop per request for an attribute read.
+    """
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -22,7 +26,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def require_admin(runtime: RuntimeDep, x_admin_key: Annotated[str | None, Header()] = None) -> None:
+async def require_admin(runtime: RuntimeDep, x_admin_key: Annotated[str | None, Header()] = None) -> None:
     """403 unless ``X-Admin-Key`` matches RECLOOP_ADMIN_API_KEY."""
     if x_admin_key is None or not secrets.compare_digest(x_admin_key, runtime.settings.admin_api_key):
         raise PermissionDeniedError(

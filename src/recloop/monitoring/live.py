@@ -50,6 +50,8 @@ class LiveStats:
         self.recommended: dict[str, set[int]] = {}
         self.positive_rate = SlidingRate(1000)
         self.recommended_events = 0
+        self.recent_events: deque[tuple[int, str, float]] = deque(maxlen=5000)
+        self.recent_recs: deque[tuple[np.ndarray, bool, np.ndarray]] = deque(maxlen=2000)
 
     def _bucket(self) -> _Bucket:
         t = int(time.time()) // BUCKET_S * BUCKET_S
@@ -70,6 +72,7 @@ class LiveStats:
                 b.users.add(ev.user_id)
                 self.users.add(ev.user_id)
                 self.m.events.labels(ev.type).inc()
+                self.recent_events.append((ev.item, ev.type, ev.rating))
                 shown = self.recommended.get(ev.user_id)
                 if shown is not None and ev.item in shown:
                     self.recommended_events += 1
@@ -84,8 +87,8 @@ class LiveStats:
             self._bucket().foldins += 1
         self.m.foldins.inc()
 
-    def recommendation(self, latency_ms: float, user_id: str, ranked: Any) -> None:
-        """Record one served list (latency, shown items, candidates per source)."""
+    def recommendation(self, latency_ms: float, user_id: str, ranked: Any, cold: bool = False) -> None:
+        """Record one served list (latency, shown items, candidates per source, cold or not)."""
         with self._lock:
             self.requests_total += 1
             self.latencies.append(latency_ms)
@@ -93,6 +96,7 @@ class LiveStats:
             b.latencies.append(latency_ms)
             b.users.add(user_id)
             self.recommended[user_id] = set(ranked.items[:20].tolist())
+            self.recent_recs.append((np.asarray(ranked.scores[:10]), cold, ranked.items[:10].copy()))
         origin = ranked.candidates.origin
         for s, name in enumerate(SOURCES):
             self.m.candidates.labels(name).observe(float((origin == s).sum()))

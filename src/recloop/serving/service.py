@@ -97,7 +97,8 @@ class RecommenderService:
         self.stats = stats
         self._model = model
         self._lock = threading.Lock()
-        self._factors: dict[str, tuple[str, np.ndarray]] = {}
+        # user -> (model version, history key, factor); see _factor
+        self._factors: dict[str, tuple[str, tuple[int, int], np.ndarray]] = {}
         self.observer = observer
         for _, ev in store.events():
             if ev.positive:
@@ -122,9 +123,10 @@ class RecommenderService:
         seen = np.unique(np.concatenate([items, live.disliked]))
         return History(items, stamps, ratings, seen, user_id, dict(live.counts_by_type))
 
-    def _fold_in(self, user_id: str, served: ServedModel) -> np.ndarray:
-        factor = served.model.sources.als.fold_in(self.history(user_id).items)
-        self._factors[user_id] = (served.version, factor)
+    def _fold_in(self, user_id: str, served: ServedModel, history: History | None = None) -> np.ndarray:
+        h = self.history(user_id) if history is None else history
+        factor = served.model.sources.als.fold_in(h.items)
+        self._factors[user_id] = (served.version, (len(h.items), h.last_timestamp), factor)
         if self.observer:
             self.observer.foldin()
         return factor
@@ -161,18 +163,25 @@ class RecommenderService:
                    for eid, s, err in slots]  # fmt: skip
         return IngestOutcome(results)
 
-    def _factor(self, user_id: str, served: ServedModel) -> np.ndarray:
+    def _factor(self, user_id: str, served: ServedModel, history: History) -> np.ndarray:
+        """The cached fold-in if it was computed by ``served`` from this same history.
+
+        Histories only grow, so (length, latest time) identifies one: a factor folded
+        in by another worker's events, or by a fold-in racing a newer event, is redone.
+        """
         cached = self._factors.get(user_id)
-        if cached is not None and cached[0] == served.version:
-            return cached[1]
-        return self._fold_in(user_id, served)
+        key = (len(history.items), history.last_timestamp)
+        if cached is not None and cached[0] == served.version and cached[1] == key:
+            return cached[2]
+        return self._fold_in(user_id, served, history)
 
     def rank_items(self, user_id: str, k: int, at: float | None = None) -> np.ndarray:
         """Top-k item indices, unseen, no filters (the P2 protocol's path)."""
         served = self._model
         history = self.history(user_id)
         when = self.stats.now if at is None else at
-        return served.model.rank(history, self.stats, when, k, self._factor(user_id, served)).items
+        factor = self._factor(user_id, served, history)
+        return served.model.rank(history, self.stats, when, k, factor).items
 
     def recommend(self, user_id: str, k: int = 10, filters: Filters | None = None) -> RecommendationList:
         """Top-k for the user with business rules and reasons."""
@@ -183,7 +192,7 @@ class RecommenderService:
         if not f.exclude_seen:
             history = History(history.items, history.timestamps, history.ratings,
                               np.empty(0, np.int64), user_id, history.type_counts)  # fmt: skip
-        factor = self._factor(user_id, served)
+        factor = self._factor(user_id, served, history)
         ranked = served.model.rank(history, self.stats, self.stats.now, 10_000, factor)
         allowed = self.catalog.allowed(f.include_genres, f.exclude_genres, f.year_min, f.year_max)
         keep = allowed[ranked.items]
@@ -201,7 +210,7 @@ class RecommenderService:
             out.append(RecItem(self.catalog.view(i), float(s), source, reason))
         latency = (time.perf_counter() - t0) * 1000
         if self.observer:
-            self.observer.recommendation(latency, user_id, ranked)
+            self.observer.recommendation(latency, user_id, ranked, len(history.items) == 0)
         return RecommendationList(user_id, out, served.version, str(uuid.uuid4()), latency)
 
     def similar(self, item_id: int, k: int = 10) -> list[RecItem]:

@@ -33,7 +33,6 @@ export function SettingsPopover() {
       document.removeEventListener('keydown', onKey)
       document.removeEventListener('mousedown', onClick)
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [open])
 
   const save = (value: string) => {

@@ -252,7 +252,7 @@ function CreateForm() {
             <label htmlFor={nameId} className="text-sm font-medium text-slate-700">
               Name
             </label>
-            <input id={nameId} className={inputCls} value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. ease-vs-popular" required />
+            <input id={nameId} data-testid="experiment-name" className={inputCls} value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. ease-vs-popular" required />
           </div>
           <div className="flex flex-col gap-1">
             <label htmlFor={metricId} className="text-sm font-medium text-slate-700">

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
 
@@ -12,6 +13,7 @@ from recloop.api.schemas import EventResult, IngestResponse, Rejected
 from recloop.errors import ValidationError
 
 router = APIRouter(prefix="/v1", tags=["events"])
+log = structlog.get_logger("recloop.events")
 
 MAX_BATCH = 10_000
 
@@ -43,5 +45,8 @@ def post_events(
         rejected=rejected,
         results=[EventResult(event_id=eid, status=s) for eid, s, _ in outcome.results],
     )  # fmt: skip
+    if rejected or resp.duplicates:
+        log.info("events_not_applied", accepted=resp.accepted, duplicates=resp.duplicates,
+                 rejected=len(rejected), first_error=rejected[0].error if rejected else None)  # fmt: skip
     status = 422 if raw and len(rejected) == len(raw) else 200
     return JSONResponse(resp.model_dump(), status_code=status)

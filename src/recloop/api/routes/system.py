@@ -15,13 +15,13 @@ router = APIRouter(tags=["system"])
 
 
 @router.get("/health")
-def health() -> dict[str, str]:
-    """Liveness: the process answers."""
+async def health() -> dict[str, str]:
+    """Liveness: the process answers (on the event loop: no threadpool hop)."""
     return {"status": "ok"}
 
 
 @router.get("/ready")
-def ready(request: Request) -> Any:
+async def ready(request: Request) -> Any:
     """Readiness: a model is loaded."""
     runtime = getattr(request.app.state, "runtime", None)
     if runtime is None:

@@ -1,0 +1,43 @@
+"""Drift monitoring through the API: a shifted live window raises alerts and gauges."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi.testclient import TestClient
+
+
+def test_drift_alert_on_shifted_traffic(client: TestClient) -> None:
+    before = client.get("/v1/monitoring/drift?refresh=true").json()
+    assert set(before) == {"latest", "history", "thresholds", "triggers"}
+    # live traffic unlike training: only views and likes, all on a handful of niche items
+    events = [
+        {"event_id": f"drift-{uuid.uuid4().hex}", "user_id": f"drift-user-{n % 40}",
+         "item_id": 1600 + n % 20, "type": "view" if n % 2 else "like"}
+        for n in range(400)
+    ]  # fmt: skip
+    r = client.post("/v1/events", json={"events": events})
+    assert r.status_code == 200 and r.json()["accepted"] == 400
+    for n in range(60):
+        assert client.get(f"/v1/users/drift-new-{n}/recommendations?k=10").status_code == 200
+    report = client.get("/v1/monitoring/drift?refresh=true").json()
+    latest = report["latest"]
+    assert latest is not None and latest["alert"] is True
+    by_name = {s["name"]: s for s in latest["scores"]}
+    # the event-type mix moved from rate-only to view/like: PSI far above the 0.25 alert line
+    assert by_name["categorical.event_type"]["alert"] is True
+    assert by_name["categorical.event_type"]["statistic"] > 0.25
+    # every request above came from a user with no history: cold share jumped from 0
+    assert by_name["output.cold_start_share"]["statistic"] > 0.5
+    assert report["history"][-1]["alert"] is True
+    metrics = client.get("/metrics").text
+    assert "recloop_drift_alert 1.0" in metrics
+    assert 'recloop_drift_score{name="categorical.event_type"}' in metrics
+
+
+def test_request_id_header_and_latency_metrics(client: TestClient) -> None:
+    r = client.get("/v1/users/1/recommendations?k=5", headers={"x-request-id": "abc123"})
+    assert r.headers["x-request-id"] == "abc123"
+    assert client.get("/health").headers["x-request-id"]
+    metrics = client.get("/metrics").text
+    assert 'recloop_request_latency_seconds_count{endpoint="/v1/users/{user_id}/recommendations"' in metrics

@@ -1,0 +1,59 @@
+import { screen, within } from '@testing-library/react'
+import { describe, expect, it } from 'vitest'
+import { drift } from '../test/fixtures'
+import { mockApi, renderPage, reply } from '../test/utils'
+import { Monitoring, historyByKey, thresholdFor } from './Monitoring'
+
+describe('Monitoring', () => {
+  it('shows the latest report with alerts highlighted, charts and triggers', async () => {
+    mockApi({ 'GET /v1/monitoring/drift': drift })
+    renderPage(<Monitoring />)
+    expect(await screen.findByTestId('drift-alert')).toHaveTextContent('2 of 3 checks')
+    const rows = within(screen.getByTestId('drift-table')).getAllByTestId('drift-row')
+    expect(rows[0]).toHaveClass('bg-red-50')
+    expect(rows[2]).not.toHaveClass('bg-red-50')
+    expect(screen.getAllByTestId('drift-chart')).toHaveLength(2)
+    expect(screen.getByTestId('triggers')).toHaveTextContent('kept v3')
+  })
+
+  it('shows the API detail on error and empty states', async () => {
+    mockApi({ 'GET /v1/monitoring/drift': reply(503, { detail: 'monitor not started' }) })
+    renderPage(<Monitoring />)
+    expect(await screen.findByText('503: monitor not started')).toBeInTheDocument()
+  })
+
+  it('renders empty states', async () => {
+    mockApi({ 'GET /v1/monitoring/drift': { latest: null, history: [], thresholds: {}, triggers: [] } })
+    renderPage(<Monitoring />)
+    expect(await screen.findByText(/No drift history yet/)).toBeInTheDocument()
+    expect(screen.getByText(/No drift report yet/)).toBeInTheDocument()
+    expect(screen.getByText(/No retraining triggered yet/)).toBeInTheDocument()
+  })
+})
+
+describe('drift thresholds', () => {
+  it('takes the statistic threshold from the latest report, ± for deltas', () => {
+    expect(thresholdFor('numeric.item_popularity', drift.latest, drift.thresholds)).toEqual({ value: 0.25, kind: 'psi', symmetric: false })
+    expect(thresholdFor('output.gini', drift.latest, drift.thresholds)).toEqual({ value: 0.1, kind: 'delta', symmetric: true })
+  })
+
+  it('accepts name.kind keys, and none for p-value tests', () => {
+    expect(thresholdFor('numeric.item_popularity.psi', drift.latest, {})?.value).toBe(0.25)
+    expect(thresholdFor('numeric.item_popularity.ks', drift.latest, {})).toBeNull()
+  })
+
+  it('falls back to the thresholds map', () => {
+    expect(thresholdFor('numeric.new_feature', null, { psi_alert: 0.3 })).toEqual({ value: 0.3, kind: 'psi', symmetric: false })
+    expect(thresholdFor('custom', null, { custom: 2 })).toEqual({ value: 2, kind: 'threshold', symmetric: false })
+    expect(thresholdFor('custom', null, {})).toBeNull()
+  })
+
+  it('groups history per key in time order (unix seconds or ISO)', () => {
+    const m = historyByKey([
+      { t: '2024-05-02T10:05:00Z', alert: false, scores: { a: 2 } },
+      { t: 1714644000, alert: true, scores: { a: 1, b: 3 } },
+    ])
+    expect(m.get('a')!.map((r) => r.v)).toEqual([1, 2])
+    expect(m.get('b')!.map((r) => r.v)).toEqual([3])
+  })
+})
