@@ -12,6 +12,12 @@ if ! .venv/bin/python -c "import redis,sys; redis.Redis.from_url('redis://127.0.
     sleep 1
   fi
 fi
+# the dashboard: install, type-check, unit tests (vitest), build (served by recloop serve)
+if ! command -v chromium >/dev/null; then
+  echo "Installing Debian chromium for the browser end-to-end test."
+  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "could not install chromium"
+fi
+(cd web && npm ci --no-audit --no-fund --loglevel=error && npm run typecheck && npm test && npm run build)
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/mypy --strict src
 .venv/bin/pytest -p no:cacheprovider "$@"

@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     admin_api_key: str = "change-me"
     drift_interval_s: float = Field(default=60.0, gt=0, description="drift check period")
     swap_poll_s: float = Field(default=5.0, gt=0, description="registry poll for a new champion")
+    retrain_in_server: bool = Field(
+        default=False, description="run the retraining worker inside `recloop serve`"
+    )
+    retrain_interval_s: float = Field(default=86400.0, gt=0, description="scheduled retrain period")
+    retrain_min_events: int = Field(default=1000, ge=1, description="retrain after this many new events")
     base_fraction: float = Field(
         default=1.0,
         gt=0.0,
@@ -131,5 +136,22 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read once from the environment."""
-    return Settings()
+    """The process-wide settings, read once from the environment.
+
+    Invalid values raise :class:`~recloop.errors.ConfigError` naming the variable.
+    """
+    from pydantic import ValidationError as PydanticError
+
+    from recloop.errors import ConfigError
+
+    try:
+        return Settings()
+    except PydanticError as exc:
+        problems = "; ".join(
+            f"RECLOOP_{'__'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(
+            f"invalid settings in the environment: {problems}. "
+            "(RECLOOP_STATE__TYPE must be set to memory or redis when other RECLOOP_STATE__ "
+            "variables are given.)"
+        ) from None

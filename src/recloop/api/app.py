@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -21,6 +22,8 @@ from recloop.api.routes import events, items, monitoring, system, users
 from recloop.config import Settings, get_settings
 from recloop.errors import RecloopError
 from recloop.monitoring.monitor import DriftMonitor, drift_alert_writer
+from recloop.pipelines.triggers import RetrainTriggers, drift_gauge_probe, worker_loop
+from recloop.serving.swap import ModelWatcher, SwapEvent
 from recloop.serving.runtime import build_runtime
 
 __all__ = ["RequestTimer", "create_app", "web_dist"]
@@ -94,6 +97,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = build_runtime(cfg)
         app.state.runtime = runtime
+
+        def swapped(event: SwapEvent) -> None:
+            runtime.bundle, runtime.bundle_dir = event.bundle, event.path
+            runtime.instruments.model_info.info({"version": event.version})
+
+        watcher = ModelWatcher(runtime.service, cfg, runtime.dataset, cfg.swap_poll_s, swapped)
+        watcher.start()
+        app.state.watcher = watcher
+        stop_worker = threading.Event()
+        if cfg.retrain_in_server:
+            triggers = RetrainTriggers(cfg.retrain_interval_s, cfg.retrain_min_events)
+            threading.Thread(
+                target=worker_loop, name="retrain-worker", daemon=True, args=(cfg, stop_worker),
+                kwargs={"triggers": triggers, "store": runtime.store, "dataset": runtime.dataset,
+                        "instruments": runtime.instruments,
+                        "drift_probe": drift_gauge_probe(runtime.instruments)},
+            ).start()  # fmt: skip
         monitor = DriftMonitor(runtime.service, runtime.live, on_alert=drift_alert_writer(cfg.home))
         monitor.start(cfg.drift_interval_s)
         app.state.monitor = monitor
@@ -101,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            stop_worker.set()
+            watcher.stop()
             monitor.stop()
             runtime.close()
 

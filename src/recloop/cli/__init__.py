@@ -8,6 +8,7 @@ from recloop.cli import data as _data
 from recloop.cli import evaluate as _evaluate
 from recloop.cli import models as _models
 from recloop.cli import replay as _replay
+from recloop.cli import retrain as _retrain
 from recloop.cli import serve as _serve
 from recloop.cli import train as _train
 
@@ -24,6 +25,8 @@ app.add_typer(_data.app, name="data")
 app.command("evaluate")(_evaluate.evaluate)
 app.command("tune")(_evaluate.tune_command)
 app.command("train")(_train.train)
+app.command("retrain")(_retrain.retrain)
+app.command("worker")(_retrain.worker)
 app.add_typer(_models.app, name="models")
 app.command("serve")(_serve.serve)
 app.command("replay")(_replay.replay)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from recloop.cli.output import fail
+from recloop.cli.output import fail, guarded
 
 __all__ = ["serve"]
 
@@ -23,7 +23,7 @@ def serve(
     from recloop.errors import RecloopError
     from recloop.serving.runtime import load_champion
 
-    settings = get_settings()
+    settings = guarded(get_settings)
     try:
         from recloop.data import load_dataset
 

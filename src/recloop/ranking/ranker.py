@@ -28,6 +28,7 @@ class RankerConfig(BaseModel):
     early_stopping_rounds: int = 50
     truncation_level: int = 30
     seed: int = 42
+    threads: int | None = None  # None: every core; 1 helps on a machine shared with other jobs
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class LambdaRanker:
         dvalid = lgb.Dataset(valid.features, valid.labels, group=valid.groups, reference=dtrain)
         evals: dict[str, Any] = {}
         self.booster = lgb.train(
-            self._params(cpu_count()), dtrain, num_boost_round=self.config.max_rounds,
+            self._params(self.config.threads or cpu_count()), dtrain, num_boost_round=self.config.max_rounds,
             valid_sets=[dvalid], valid_names=["valid"],
             callbacks=[lgb.early_stopping(self.config.early_stopping_rounds, verbose=False),
                        lgb.record_evaluation(evals)],
