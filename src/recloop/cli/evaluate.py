@@ -73,6 +73,12 @@ def evaluate(
         with progress_bar("P2 replayed events", n * len(builders)) as advance:
             report = guarded(lambda: run_p2(data, builders, advance, limit=limit))
     console.print(render_report(report))
+    for alias in ("champion", "challenger"):
+        if alias in report.models:  # keep the registered version's figures for the dashboard
+            version = report.models[alias].params.get("version")
+            out = settings.home / "reports" / f"v{version}" / f"evaluation_{report.protocol}.json"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(report.to_dict(), indent=2))
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(report.to_dict(), indent=2))

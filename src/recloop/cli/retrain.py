@@ -16,6 +16,7 @@ from rich.table import Table
 
 from recloop.cli.output import console, err_console, guarded
 from recloop.config import get_settings
+from recloop.monitoring.monitor import drift_file_probe
 
 if TYPE_CHECKING:
     from recloop.pipelines.retrain import RetrainDecision
@@ -106,4 +107,5 @@ def worker(
     err_console.print(f"worker: checking every {check_every:.0f}s ({triggers}); Ctrl-C stops")
     guarded(lambda: worker_loop(
         settings, stop, triggers=triggers, check_every_s=check_every, margin=margin,
+        drift_probe=drift_file_probe(settings.home),
         on_decision=lambda d: console.print(f"[bold]{d.decision}[/]: {d.reason}")))  # fmt: skip

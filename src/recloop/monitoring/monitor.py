@@ -22,7 +22,7 @@ import numpy as np
 from recloop.monitoring.drift import DriftInputs, DriftReport, DriftThresholds, detect_drift
 from recloop.monitoring.live import LiveStats
 
-__all__ = ["ALERT_FILE", "DriftMonitor", "drift_alert_writer"]
+__all__ = ["ALERT_FILE", "DriftMonitor", "drift_alert_writer", "drift_file_probe"]
 
 ALERT_FILE = "drift_alert.json"
 
@@ -152,3 +152,13 @@ def drift_alert_writer(home: Path) -> Callable[[DriftReport], None]:
         (home / ALERT_FILE).write_text(json.dumps(report.to_dict()))
 
     return write
+
+
+def drift_file_probe(home: Path, max_age_s: float = 3600.0) -> Callable[[], bool]:
+    """A trigger probe for a separate worker: a drift alert written in the last ``max_age_s``."""
+
+    def probe() -> bool:
+        path = home / ALERT_FILE
+        return path.exists() and time.time() - path.stat().st_mtime < max_age_s
+
+    return probe

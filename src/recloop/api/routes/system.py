@@ -13,6 +13,9 @@ from recloop.api.deps import AdminKey, RuntimeDep
 
 router = APIRouter(tags=["system"])
 
+# the model's own held-out figures; baselines and fit facts stay in the registry
+_SHOWN_METRICS = ("NDCG@10", "Recall@10", "Recall@20", "HR@10", "MAP@10", "Precision@10", "Coverage@10")
+
 
 @router.get("/health")
 async def health() -> dict[str, str]:
@@ -45,11 +48,25 @@ def stats(runtime: RuntimeDep) -> dict[str, Any]:
 def offline(runtime: RuntimeDep) -> dict[str, Any]:
     """The serving version's offline reports (P1 from training; P2 if evaluated)."""
     out: dict[str, Any] = {"model_version": runtime.service.model.version, "p1": None, "p2": None}
+    saved = runtime.settings.home / "reports" / f"v{runtime.service.model.version}"
     for proto in ("p1", "p2"):
-        path = runtime.bundle_dir / f"evaluation_{proto}.json"
-        if path.exists():
-            out[proto] = json.loads(path.read_text())
+        for path in (saved / f"evaluation_{proto}.json", runtime.bundle_dir / f"evaluation_{proto}.json"):
+            if path.exists():
+                out[proto] = json.loads(path.read_text())
+                break
     return out
+
+
+@router.get("/v1/models/decisions", tags=["models"])
+def decisions(runtime: RuntimeDep) -> dict[str, Any]:
+    """Retraining decisions (newest first), from the JSON reports of `recloop retrain`."""
+    reports = sorted((runtime.settings.home / "reports").glob("retrain-*.json"), reverse=True)
+    found = []
+    for path in reports[:50]:
+        body = json.loads(path.read_text())
+        body.setdefault("created_at", path.stem.removeprefix("retrain-"))
+        found.append(body)
+    return {"decisions": found}
 
 
 @router.get("/v1/models", tags=["models"])
@@ -63,7 +80,7 @@ def models(runtime: RuntimeDep) -> dict[str, Any]:
         "champion": next((str(v.version) for v in versions if "champion" in v.aliases), None),
         "versions": [{"version": str(v.version), "aliases": list(v.aliases),
                       "created_at": v.created_at.isoformat(),
-                      "metrics": {k: x for k, x in v.metrics.items() if not k.startswith("fit.")},
+                      "metrics": {k: x for k, x in v.metrics.items() if k in _SHOWN_METRICS},
                       "tags": dict(v.tags)} for v in versions],
     }  # fmt: skip
 
