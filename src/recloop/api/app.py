@@ -23,8 +23,8 @@ from recloop.config import Settings, get_settings
 from recloop.errors import RecloopError
 from recloop.monitoring.monitor import DriftMonitor, drift_alert_writer
 from recloop.pipelines.triggers import RetrainTriggers, drift_gauge_probe, worker_loop
-from recloop.serving.swap import ModelWatcher, SwapEvent
 from recloop.serving.runtime import build_runtime
+from recloop.serving.swap import ModelWatcher, SwapEvent
 
 __all__ = ["RequestTimer", "create_app", "web_dist"]
 
