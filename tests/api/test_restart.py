@@ -90,14 +90,16 @@ def servers() -> Iterator[list[Server]]:
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-def server_env(
-    request: pytest.FixtureRequest, trained_home: Path, tmp_path: Path
-) -> Iterator[dict[str, str]]:
-    """Environment of `recloop serve` for the backend; Redis keys are deleted afterwards."""
+def server_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Environment of `recloop serve` for the backend; Redis keys are deleted afterwards.
+
+    Redis is checked before the (slow) trained home is built, so a stopped server
+    fails the test at once.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECLOOP_")}
-    env["RECLOOP_HOME"] = str(trained_home)
     env["RECLOOP_STATE__TYPE"] = request.param
     if request.param == "memory":
+        env["RECLOOP_HOME"] = str(request.getfixturevalue("trained_home"))
         env["RECLOOP_STATE__PATH"] = str(tmp_path / "state.db")
         yield env
         return
@@ -108,10 +110,11 @@ def server_env(
     except redis.RedisError as exc:
         client.close()
         pytest.fail(
-            f"Redis is not running on 127.0.0.1:6379 ({exc}): start it with "
+            f"Redis is not running at {REDIS_URL} ({exc}): start it with "
             "`redis-server --daemonize yes --save '' --appendonly no` and rerun.",
             pytrace=False,
         )
+    env["RECLOOP_HOME"] = str(request.getfixturevalue("trained_home"))
     env["RECLOOP_STATE__URL"] = REDIS_URL
     env["RECLOOP_STATE__PREFIX"] = prefix
     try:

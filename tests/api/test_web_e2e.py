@@ -24,8 +24,11 @@ ARTIFACTS = WEB / "e2e" / "artifacts"
 @pytest.fixture()
 def server(trained_home: Path, tmp_path: Path) -> Iterator[Server]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECLOOP_")}
-    env.update(RECLOOP_HOME=str(trained_home), RECLOOP_STATE__TYPE="memory",
-               RECLOOP_STATE__PATH=str(tmp_path / "state.db"))
+    env.update(
+        RECLOOP_HOME=str(trained_home),
+        RECLOOP_STATE__TYPE="memory",
+        RECLOOP_STATE__PATH=str(tmp_path / "state.db"),
+    )
     s = Server(env, tmp_path / "serve.log")
     try:
         s.wait_ready()

@@ -10,7 +10,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from recloop.cli.evaluate import render_report
-from recloop.cli.output import console, err_console, guarded
+from recloop.cli.output import console, err_console, fail, guarded
 from recloop.config import get_settings
 from recloop.data import load_dataset
 
@@ -20,13 +20,20 @@ __all__ = ["train"]
 def train(
     json_path: Annotated[Path | None, typer.Option("--json", help="write the P1 report here")] = None,
     max_queries: Annotated[int, typer.Option(help="ranker training queries (speed/quality)")] = 5000,
+    index: Annotated[
+        str, typer.Option(help="ALS vector index: flat (exact) | hnsw | ivf (large catalogs)")
+    ] = "flat",
 ) -> None:
     """Train the two-stage model, evaluate it on P1 beside the baselines, register it."""
     from recloop.pipelines.train import train_and_register
     from recloop.pipelines.twostage import TwoStageConfig
 
     settings = get_settings()
-    cfg = TwoStageConfig(max_queries=max_queries)
+    from recloop.retrieval.index import IndexConfig
+
+    if index not in ("flat", "hnsw", "ivf"):
+        fail(f"--index {index!r}: choose flat, hnsw or ivf")
+    cfg = TwoStageConfig(max_queries=max_queries, index=IndexConfig(type=index))
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
                   console=err_console) as prog:  # fmt: skip
         task = prog.add_task("starting", total=None)

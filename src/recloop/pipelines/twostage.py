@@ -24,7 +24,7 @@ from recloop.ranking.ranker import LambdaRanker, RankerConfig, RankingFrame
 from recloop.retrieval import ALSScorer, EASEScorer, ItemKNNScorer
 from recloop.retrieval.candidates import CandidateConfig, CandidateSources
 from recloop.retrieval.history import History
-from recloop.retrieval.index import IndexConfig, build_index
+from recloop.retrieval.index import IndexConfig, build_index, recall_against_exact
 from recloop.retrieval.sequence import TransitionScorer
 from recloop.retrieval.trending import ItemStats
 from recloop.serving.model import TwoStageModel
@@ -163,4 +163,9 @@ def fit_two_stage(
     facts = {"train_queries": float(train_f.queries), "valid_queries": float(valid_f.queries),
              "train_rows": float(len(train_f.labels)), "ranker_rounds": float(ranker.best_iteration),
              "ranker_valid_ndcg10": ranker.valid_ndcg}  # fmt: skip
+    if cfg.index.type != "flat":  # how much the approximate index loses against exact search
+        als = sources.als
+        exact = build_index(IndexConfig(type="flat"), als.item_factors)
+        queries = als.user_factors[:: max(1, len(als.user_factors) // 300)]
+        facts["index_recall10_vs_exact"] = recall_against_exact(sources.index, exact, queries, 10)
     return model, item_stats(dataset, frame, cfg.half_life_days), facts
