@@ -107,10 +107,13 @@ def server_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1.0)
     try:
         client.ping()
+        down = None
     except redis.RedisError as exc:
         client.close()
+        down = str(exc)
+    if down is not None:
         pytest.fail(
-            f"Redis is not running at {REDIS_URL} ({exc}): start it with "
+            f"Redis is not running at {REDIS_URL} ({down}): start it with "
             "`redis-server --daemonize yes --save '' --appendonly no` and rerun.",
             pytrace=False,
         )

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["BaseScorer", "TrainData", "top_k"]
+__all__ = ["BaseScorer", "ItemItemScorer", "TrainData", "history_matrix", "top_k"]
 
 
 @dataclass(frozen=True)
@@ -126,3 +126,32 @@ class BaseScorer(ABC):
     def params(self) -> dict[str, Any]:
         """Hyperparameters, for reports and the registry."""
         return {}
+
+
+def history_matrix(histories: Sequence[np.ndarray], n_items: int) -> sp.csr_matrix:
+    """Binary CSR (n_users, n_items) from item-index histories."""
+    rows = np.repeat(np.arange(len(histories)), [len(h) for h in histories])
+    cols = np.concatenate(histories) if histories else np.empty(0, dtype=np.int64)
+    m = sp.csr_matrix((np.ones(len(cols), dtype=np.float32), (rows, cols)), shape=(len(histories), n_items))
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    return m
+
+
+class ItemItemScorer(BaseScorer):
+    """A scorer whose user scores are the sum of item-item rows over the history.
+
+    Subclasses fit ``matrix`` (float32, n_items x n_items); score(u) = sum of
+    ``matrix[i]`` over the distinct items i in u's history.
+    """
+
+    matrix: np.ndarray
+
+    def score(self, history: np.ndarray) -> np.ndarray:
+        if len(history) == 0:
+            return np.zeros(self.matrix.shape[0], dtype=np.float32)
+        return np.asarray(self.matrix[np.unique(history)].sum(axis=0), dtype=np.float32)
+
+    def score_many(self, histories: Sequence[np.ndarray]) -> np.ndarray:
+        x = history_matrix(histories, self.matrix.shape[0])
+        return np.asarray(x @ self.matrix, dtype=np.float32)
