@@ -18,9 +18,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recloop import __version__
-from recloop.api.routes import events, items, monitoring, system, users
+from recloop.api.routes import events, experiments, items, monitoring, system, users
 from recloop.config import Settings, get_settings
 from recloop.errors import RecloopError
+from recloop.experiments.engine import ExperimentEngine
+from recloop.experiments.store import open_experiment_store
 from recloop.monitoring.monitor import DriftMonitor, drift_alert_writer
 from recloop.pipelines.triggers import RetrainTriggers, drift_gauge_probe, worker_loop
 from recloop.serving.runtime import build_runtime
@@ -98,6 +100,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime = build_runtime(cfg)
         app.state.runtime = runtime
 
+        def registry_loader() -> Any:  # lazy: MLflow is slow to import
+            from recloop.registry import registry_from_settings
+
+            return registry_from_settings(cfg)
+
+        engine = ExperimentEngine(open_experiment_store(cfg.state, cfg.home), registry_loader)
+        app.state.experiments = engine
+
         def swapped(event: SwapEvent) -> None:
             runtime.bundle, runtime.bundle_dir = event.bundle, event.path
             runtime.instruments.model_info.info({"version": event.version})
@@ -124,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stop_worker.set()
             watcher.stop()
             monitor.stop()
+            engine.store.close()
             runtime.close()
 
     app = FastAPI(title="recloop", version=__version__, lifespan=lifespan,
@@ -140,7 +151,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(RequestTimer)
 
-    for router in (system.router, events.router, users.router, items.router, monitoring.router):
+    for router in (system.router, events.router, users.router, items.router, monitoring.router,
+                   experiments.router):  # fmt: skip
         app.include_router(router)
     dist = web_dist()
     if dist is not None:

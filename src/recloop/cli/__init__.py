@@ -6,10 +6,12 @@ import typer
 
 from recloop.cli import data as _data
 from recloop.cli import evaluate as _evaluate
+from recloop.cli import experiments as _experiments
 from recloop.cli import models as _models
 from recloop.cli import replay as _replay
 from recloop.cli import retrain as _retrain
 from recloop.cli import serve as _serve
+from recloop.cli import simulate as _simulate
 from recloop.cli import train as _train
 
 __all__ = ["app"]
@@ -30,6 +32,8 @@ app.command("worker")(_retrain.worker)
 app.add_typer(_models.app, name="models")
 app.command("serve")(_serve.serve)
 app.command("replay")(_replay.replay)
+app.add_typer(_experiments.app, name="experiments")
+app.command("simulate")(_simulate.simulate)
 
 
 def main() -> None:

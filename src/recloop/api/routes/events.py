@@ -9,8 +9,10 @@ from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
 
 from recloop.api.deps import RuntimeDep
+from recloop.api.routes.experiments import EngineDep
 from recloop.api.schemas import EventResult, IngestResponse, Rejected
 from recloop.errors import ValidationError
+from recloop.experiments.serving import attribute_events
 
 router = APIRouter(prefix="/v1", tags=["events"])
 log = structlog.get_logger("recloop.events")
@@ -21,6 +23,7 @@ MAX_BATCH = 10_000
 @router.post("/events", response_model=IngestResponse)
 def post_events(
     runtime: RuntimeDep,
+    engine: EngineDep,
     body: Any = Body(description="one event object, or {'events': [event, ...]}"),
 ) -> Any:
     """Store and apply events. Valid events in a batch are applied; invalid ones are listed."""
@@ -35,6 +38,7 @@ def post_events(
     if len(raw) > MAX_BATCH:
         raise ValidationError(f"events: at most {MAX_BATCH} per request, got {len(raw)}")
     outcome = runtime.service.ingest(raw)
+    attribute_events(engine, raw, outcome)  # only applied events count as outcomes
     m = runtime.instruments
     rejected = [Rejected(index=i, event_id=eid, error=err or "")
                 for i, (eid, s, err) in enumerate(outcome.results) if s == "rejected"]  # fmt: skip

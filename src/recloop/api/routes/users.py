@@ -7,9 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from recloop.api.deps import RuntimeDep
+from recloop.api.routes.experiments import EngineDep
 from recloop.api.schemas import Recommendations, rec_out
 from recloop.data.movielens import GENRES
 from recloop.errors import ValidationError
+from recloop.experiments.serving import recommend_with_experiment
 from recloop.serving.service import Filters
 
 router = APIRouter(prefix="/v1", tags=["users"])
@@ -29,6 +31,7 @@ def _genres(raw: str | None, what: str) -> frozenset[str]:
 @router.get("/users/{user_id}/recommendations", response_model=Recommendations)
 def recommendations(
     runtime: RuntimeDep,
+    engine: EngineDep,
     user_id: str,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     genres: Annotated[str | None, Query(description="comma-separated genres to include")] = None,
@@ -42,10 +45,10 @@ def recommendations(
         raise ValidationError(f"year_min {year_min} is after year_max {year_max}")
     f = Filters(_genres(genres, "genres"), _genres(exclude_genres, "exclude_genres"),
                 year_min, year_max, exclude_seen)  # fmt: skip
-    r = runtime.service.recommend(user_id, k, f)
+    r, variant = recommend_with_experiment(runtime, engine, user_id, k, f)
     return Recommendations(user_id=r.user_id, items=[rec_out(i) for i in r.items],
                            model_version=r.model_version, request_id=r.request_id,
-                           latency_ms=r.latency_ms)  # fmt: skip
+                           variant=variant, latency_ms=r.latency_ms)  # fmt: skip
 
 
 @router.get("/users/{user_id}")

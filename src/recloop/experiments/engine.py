@@ -1,0 +1,347 @@
+"""The experiment engine: lifecycle, assignment, exposure and outcome logging, results.
+
+At most one experiment runs at a time (experiments on the same surface would
+fight over the same lists); :meth:`ExperimentEngine.running` is cached for
+``cache_s`` seconds because it is read on every recommendation request.
+
+* Assignment: A/B uses the salted hash of
+  :func:`recloop.experiments.assignment.assign` (same variant in every
+  process, no state); bandit mode draws once per user from Beta posteriors
+  on the primary metric built from the stored counters (Thompson sampling)
+  and makes the draw sticky in the store.
+* Attribution (:meth:`ExperimentEngine.attribute`): an event carrying a
+  ``request_id`` belongs to that exposure (same user, item in the list, no
+  time limit); an event without one belongs to the user's latest exposure
+  if the item was in it and the event came at most ``attribution_window_s``
+  after it. click -> ``ctr``; like -> ``like_rate``; click, like, purchase
+  and rate >= 4 -> ``positive_rate``; a rating -> ``mean_rating``.
+* Results (:meth:`ExperimentEngine.results`): see
+  :mod:`recloop.experiments.analysis`. ``winner:<name>`` needs the
+  sequential test to reject in that variant's favour, no guardrail breach
+  and no sample-ratio mismatch; otherwise ``running`` (or ``no difference``
+  once stopped). With ``auto_promote``, a winner whose model is a registry
+  version is promoted to champion (the serving process's model watcher
+  picks it up) and the experiment stops, recording the version.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import numpy as np
+import structlog
+
+from recloop.errors import ConflictError, RecloopError, ValidationError
+from recloop.experiments import analysis as an
+from recloop.experiments.assignment import assign
+from recloop.experiments.models import (
+    Experiment,
+    ExperimentSpec,
+    Exposure,
+    Outcome,
+    Results,
+    SequentialOut,
+    Variant,
+    VariantCounters,
+    VariantResult,
+)
+from recloop.experiments.store import ExperimentStore
+from recloop.registry.models import ModelVersionInfo, PromotionResult
+
+__all__ = ["AttributableEvent", "ExperimentEngine", "RegistryLike", "RegistryLoader", "outcome_metrics"]
+
+log = structlog.get_logger(__name__)
+
+
+class RegistryLike(Protocol):
+    """The part of :class:`~recloop.registry.ModelRegistry` the engine uses."""
+
+    def get(self, version_or_alias: int | str) -> ModelVersionInfo:
+        """Resolve a version or alias (raises NotFoundError/ModelNotFoundError)."""
+        ...
+
+    def promote(self, version: int) -> PromotionResult:
+        """Make ``version`` the champion."""
+        ...
+
+
+RegistryLoader = Callable[[], RegistryLike]
+
+
+class AttributableEvent(Protocol):
+    """What attribution reads from an event (:class:`~recloop.events.schema.Event` fits)."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def item_id(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def value(self) -> float | None: ...
+    @property
+    def timestamp(self) -> float: ...
+    @property
+    def request_id(self) -> str | None: ...
+
+
+def outcome_metrics(event_type: str, value: float | None) -> dict[str, float]:
+    """Metric values an event contributes (empty: the event is not an outcome)."""
+    if event_type == "click":
+        return {"ctr": 1.0, "positive_rate": 1.0}
+    if event_type == "like":
+        return {"like_rate": 1.0, "positive_rate": 1.0}
+    if event_type == "purchase":
+        return {"positive_rate": 1.0}
+    if event_type == "rate" and value is not None:
+        return {"mean_rating": float(value), "positive_rate": 1.0 if value >= 4 else 0.0}
+    return {}
+
+
+class ExperimentEngine:
+    """Runs experiments over an :class:`ExperimentStore`; thread-safe.
+
+    ``registry_loader`` builds the model registry on demand (validating
+    variant models at creation, auto-promotion); None disables both (only
+    ``champion``/``popular`` variants are then accepted). ``seed`` seeds the
+    bandit draws; ``clock`` returns Unix seconds.
+    """
+
+    def __init__(
+        self, store: ExperimentStore, registry_loader: RegistryLoader | None = None, *,
+        seed: int | None = None, cache_s: float = 1.0, clock: Callable[[], float] = time.time,
+    ) -> None:  # fmt: skip
+        self.store = store
+        self._registry_loader = registry_loader
+        self._rng = np.random.default_rng(seed)
+        self._cache_s, self._clock = cache_s, clock
+        self._lock = threading.Lock()
+        self._running: tuple[float, Experiment | None] | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def _registry(self) -> RegistryLike:
+        if self._registry_loader is None:
+            raise ValidationError("no model registry configured: use only champion/popular variants")
+        return self._registry_loader()
+
+    def _check_models(self, spec: ExperimentSpec) -> None:
+        refs = [v for v in spec.variants if v.model == "challenger" or v.registry_version is not None]
+        if spec.auto_promote and not any(v.registry_version is not None for v in spec.variants):
+            raise ValidationError("auto_promote needs a variant whose model is a registry version, e.g. '4'")
+        if not refs:
+            return
+        registry = self._registry()
+        for v in refs:
+            try:
+                registry.get(v.model)
+            except RecloopError as exc:
+                raise ValidationError(f"variant {v.name!r}: model {v.model!r}: {exc.message}") from None
+
+    def create(self, spec: ExperimentSpec) -> Experiment:
+        """Validate the variants' models and start an experiment (ConflictError if one runs)."""
+        self._check_models(spec)
+        with self._lock:
+            current = self._load_running()
+            if current is not None:
+                raise ConflictError(f"experiment {current.id} ({current.name!r}) is running; stop it "
+                                    f"first with POST /v1/experiments/{current.id}/stop")  # fmt: skip
+            exp = Experiment(id=uuid.uuid4().hex[:12], spec=spec, created_at=self._now())
+            self.store.add_experiment(exp)
+            self._running = None
+        log.info("experiment_created", id=exp.id, name=spec.name, mode=spec.mode,
+                 variants=[v.name for v in spec.variants])  # fmt: skip
+        return exp
+
+    def stop(self, experiment_id: str) -> Experiment:
+        """Stop an experiment (idempotent); its results stay readable."""
+        with self._lock:
+            exp = self.store.get_experiment(experiment_id)
+            if exp.status == "stopped":
+                return exp
+            exp = exp.model_copy(update={"status": "stopped", "stopped_at": self._now()})
+            self.store.save_experiment(exp)
+            self._running = None
+        log.info("experiment_stopped", id=exp.id)
+        return exp
+
+    def list(self) -> list[Experiment]:
+        """Every experiment, newest first."""
+        return self.store.list_experiments()
+
+    def get(self, experiment_id: str) -> Experiment:
+        """One experiment (NotFoundError if unknown)."""
+        return self.store.get_experiment(experiment_id)
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    def _load_running(self) -> Experiment | None:
+        return next((e for e in self.store.list_experiments() if e.status == "running"), None)
+
+    def running(self) -> Experiment | None:
+        """The running experiment, if any (cached for ``cache_s`` seconds)."""
+        now = time.monotonic()
+        cached = self._running
+        if cached is not None and now - cached[0] < self._cache_s:
+            return cached[1]
+        exp = self._load_running()
+        self._running = (now, exp)
+        return exp
+
+    # -- serving ---------------------------------------------------------------------
+
+    def assign(self, experiment: Experiment, user_id: str) -> Variant:
+        """The user's variant: salted hash (A/B) or a sticky Thompson draw (bandit)."""
+        spec = experiment.spec
+        if spec.mode == "ab":
+            names = [v.name for v in spec.variants]
+            return spec.variant(assign(user_id, experiment.salt, names, [v.weight for v in spec.variants]))
+        counters = self.store.counters(experiment.id)
+        a, b = self._posteriors(spec, counters)
+        with self._lock:
+            draw = self._rng.beta(a, b)
+        chosen = spec.variants[int(np.argmax(draw))].name
+        return spec.variant(self.store.claim_variant(experiment.id, user_id, chosen))
+
+    @staticmethod
+    def _posteriors(
+        spec: ExperimentSpec, counters: dict[str, VariantCounters]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Beta(1 + s, 1 + n - s) per variant; ratings as fractional rewards ``(r - 1) / 4``."""
+        a, b = np.ones(len(spec.variants)), np.ones(len(spec.variants))
+        for k, v in enumerate(spec.variants):
+            c = counters.get(v.name, VariantCounters())
+            if spec.primary_metric == "mean_rating":
+                reward = (c.rating_sum - c.ratings) / 4.0
+                a[k], b[k] = 1.0 + reward, 1.0 + c.ratings - reward
+            else:
+                s = min(c.successes.get(spec.primary_metric, 0), c.exposures)
+                a[k], b[k] = 1.0 + s, 1.0 + c.exposures - s
+        return a, b
+
+    def record_exposure(
+        self, experiment: Experiment, variant: str, user_id: str, request_id: str,
+        items: Sequence[int], ts: float | None = None,
+    ) -> bool:  # fmt: skip
+        """Log that ``items`` (public ids, rank order) were shown; False if already logged."""
+        exposure = Exposure(experiment.id, variant, user_id, request_id, tuple(int(i) for i in items),
+                            self._clock() if ts is None else float(ts))  # fmt: skip
+        return self.store.add_exposure(exposure)
+
+    def attribute(self, event: AttributableEvent) -> Outcome | None:
+        """Turn ``event`` into an outcome of the running experiment, if it is one."""
+        exp = self.running()
+        metrics = outcome_metrics(event.type, event.value)
+        if exp is None or not metrics:
+            return None
+        if event.request_id:
+            exposure = self.store.exposure(exp.id, event.request_id)
+        else:
+            exposure = self.store.latest_exposure(exp.id, event.user_id)
+            window = exp.spec.attribution_window_s
+            if exposure is not None and not 0.0 <= event.timestamp - exposure.ts <= window:
+                exposure = None
+        if exposure is None or exposure.user_id != event.user_id or event.item_id not in exposure.items:
+            return None
+        outcome = Outcome(exp.id, exposure.variant, exposure.request_id, event.user_id, event.event_id,
+                          int(event.item_id), metrics, float(event.timestamp))  # fmt: skip
+        return outcome if self.store.add_outcome(outcome) else None
+
+    # -- results ---------------------------------------------------------------------
+
+    def results(self, experiment_id: str) -> dict[str, Any]:
+        """The ``Results`` object of docs/API.md; folds this look into the sequential state."""
+        exp = self.store.get_experiment(experiment_id)
+        spec = exp.spec
+        counters = self.store.counters(exp.id)
+        metric, alpha = spec.primary_metric, spec.alpha / (len(spec.variants) - 1)
+        arms = [an.arm_stats(v, counters.get(v.name, VariantCounters()), metric, spec.alpha)
+                for v in spec.variants]  # fmt: skip
+        control, treatments = arms[0], arms[1:]
+        tau = an.mixing_sd(spec)
+        seq: dict[str, dict[str, float]] = {}
+        for t in treatments:
+            direction, p = an.look_p_value(control, t, tau, spec.min_users)
+            ps = {d: self.store.min_sequential_p(exp.id, an.direction_key(metric, t.variant.name, d),
+                                                 p if d == direction else 1.0)
+                  for d in ("+", "-")}  # fmt: skip
+            seq[t.variant.name] = ps
+        srm = an.srm(exp, counters)
+        winner = None if srm.mismatch else self._winner(spec, counters, treatments, seq, alpha)
+        focus = self._focus(treatments, seq, winner)
+        cmp = an.compare(control, focus, metric, spec.alpha)
+        p_seq = min(seq[focus.variant.name].values())
+        if winner is not None and exp.status == "running":
+            exp = self._maybe_promote(exp, winner)
+        decision = f"winner:{winner.name}" if winner else ("running" if exp.status == "running"
+                                                           else "no difference")  # fmt: skip
+        out = Results(
+            id=exp.id, name=spec.name, status=exp.status,
+            variants=[VariantResult(name=a.variant.name, model=a.variant.model, exposures=a.exposures,
+                                    successes=a.successes, rate=an.finite(a.mean),
+                                    ci=(an.finite(a.ci[0]), an.finite(a.ci[1]))) for a in arms],
+            lift=an.finite(cmp.relative_lift) if cmp else None,
+            lift_ci=(an.finite(cmp.lift_ci[0]), an.finite(cmp.lift_ci[1])) if cmp else (None, None),
+            p_value=an.finite(cmp.p_value) if cmp else None,
+            sequential=SequentialOut(p_value=p_seq, reject=p_seq < alpha),
+            srm=srm, decision=decision,
+        )  # fmt: skip
+        return out.model_dump(mode="json")
+
+    @staticmethod
+    def _winner(
+        spec: ExperimentSpec, counters: dict[str, VariantCounters], treatments: Sequence[an.ArmStats],
+        seq: dict[str, dict[str, float]], alpha: float,
+    ) -> Variant | None:  # fmt: skip
+        """A treatment better than control (the best such), or control if every treatment is worse."""
+        better = [t for t in treatments if seq[t.variant.name]["+"] < alpha]
+        if better:
+            best = max(better, key=lambda t: t.mean).variant
+            losers = [spec.control]
+        elif all(seq[t.variant.name]["-"] < alpha for t in treatments):
+            best, losers = spec.control, [t.variant for t in treatments]
+        else:
+            return None
+        for g in spec.guardrails:
+            if any(an.guardrail_breached(best, lo, counters, g, spec.alpha) for lo in losers):
+                return None
+        return best
+
+    @staticmethod
+    def _focus(
+        treatments: Sequence[an.ArmStats], seq: dict[str, dict[str, float]], winner: Variant | None
+    ) -> an.ArmStats:
+        """The comparison reported at the top level: the winning treatment, else the smallest p."""
+        for t in treatments:
+            if winner is not None and t.variant.name == winner.name:
+                return t
+        return min(treatments, key=lambda t: min(seq[t.variant.name].values()))
+
+    def _maybe_promote(self, exp: Experiment, winner: Variant) -> Experiment:
+        version = winner.registry_version
+        if not exp.spec.auto_promote or version is None:
+            return exp
+        with self._lock:
+            exp = self.store.get_experiment(exp.id)
+            if exp.status != "running":
+                return exp
+            try:
+                result = self._registry().promote(version)
+            except RecloopError as exc:
+                log.warning("experiment_promote_failed", id=exp.id, version=version, error=exc.message)
+                return exp
+            exp = exp.model_copy(update={"status": "stopped", "stopped_at": self._now(),
+                                         "promoted_version": result.champion})  # fmt: skip
+            self.store.save_experiment(exp)
+            self._running = None
+        log.info("experiment_promoted", id=exp.id, variant=winner.name, version=result.champion,
+                 previous=result.previous)  # fmt: skip
+        return exp
