@@ -9,6 +9,7 @@ a user never seen at training time gets a proper factor from one event on.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,17 @@ from recloop.config import ALSParams
 from recloop.retrieval.base import BaseScorer, TrainData
 from recloop.runtime import cpu_count
 
-__all__ = ["ALSScorer"]
+__all__ = ["ALSScorer", "FoldIn"]
+
+
+@dataclass
+class FoldIn:
+    """One user's ALS normal equations A x = b (float64), items folded in, and x (float32)."""
+
+    a: np.ndarray
+    b: np.ndarray
+    seen: set[int]
+    factor: np.ndarray
 
 
 class ALSScorer(BaseScorer):
@@ -57,17 +68,32 @@ class ALSScorer(BaseScorer):
         y = self.item_factors.astype(np.float64)
         self._yty = y.T @ y
 
+    def fold_in_start(self) -> FoldIn:
+        """The normal equations of a user with no history yet."""
+        f = self.item_factors.shape[1]
+        a = self._yty + self.p.regularization * np.eye(f)
+        return FoldIn(a, np.zeros(f), set(), np.zeros(f, dtype=np.float32))
+
+    def fold_in_add(self, state: FoldIn, items: np.ndarray) -> FoldIn:
+        """Add items the user interacted with (O(new * f^2) + one f x f solve); mutates ``state``.
+
+        Each distinct item adds (c - 1) y y^T to A and c y to b, so a user's factor is
+        re-solved per event without touching the rest of the history.
+        """
+        new = [i for i in np.unique(items).tolist() if i not in state.seen]
+        if not new:
+            return state
+        yu = self.item_factors[new].astype(np.float64)
+        c = self.p.alpha
+        state.a += (c - 1.0) * (yu.T @ yu)
+        state.b += c * yu.sum(axis=0)
+        state.seen.update(new)
+        state.factor = np.linalg.solve(state.a, state.b).astype(np.float32)
+        return state
+
     def fold_in(self, history: np.ndarray) -> np.ndarray:
         """The user's factor from item indices, float32 (factors,); zeros if empty."""
-        f = self.item_factors.shape[1]
-        if len(history) == 0:
-            return np.zeros(f, dtype=np.float32)
-        items = np.unique(history)
-        yu = self.item_factors[items].astype(np.float64)
-        c = self.p.alpha
-        a = self._yty + self.p.regularization * np.eye(f) + (c - 1.0) * (yu.T @ yu)
-        b = c * yu.sum(axis=0)
-        return np.linalg.solve(a, b).astype(np.float32)
+        return self.fold_in_add(self.fold_in_start(), history).factor
 
     def score(self, history: np.ndarray) -> np.ndarray:
         return np.asarray(self.item_factors @ self.fold_in(history), dtype=np.float32)

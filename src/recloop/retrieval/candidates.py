@@ -35,7 +35,7 @@ class CandidateConfig(BaseModel):
     trending_quota: int = 20
     ease_decay: float = 0.9
     itemknn_decay: float = 0.8
-    max_history: int = 200
+    max_history: int = 100  # 0.9**100 < 3e-5: older items no longer matter
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,18 @@ class Candidates:
     origin: np.ndarray
 
 
-def _ranks(scores: np.ndarray, excluded: np.ndarray) -> np.ndarray:
-    s = scores.astype(np.float64).copy()
-    s[excluded] = -np.inf
-    order = np.argsort(-s, kind="stable")
+def _order_and_ranks(scores: np.ndarray, excluded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Items best first (seen items last) and each item's rank (1 = best), one sort.
+
+    Introsort, not a stable sort (4x faster on the request path): tied scores get a
+    deterministic but arbitrary order, the same in training frames and in serving.
+    """
+    s = -scores.astype(np.float32)
+    s[excluded] = np.inf
+    order = np.argsort(s)
     ranks = np.empty(len(s), dtype=np.float32)
     ranks[order] = np.arange(1, len(s) + 1, dtype=np.float32)
-    return ranks
+    return order, ranks
 
 
 class CandidateSources:
@@ -126,7 +131,8 @@ class CandidateSources:
                   c.popular_quota, c.trending_quota]  # fmt: skip
         picked: list[np.ndarray] = []
         origin: list[np.ndarray] = []
-        ranks = np.stack([_ranks(full[s], seen) for s in range(len(SOURCES))])
+        sorted_ = [_order_and_ranks(full[s], seen) for s in range(len(SOURCES))]
+        ranks = np.stack([r for _, r in sorted_])
         for s, quota in enumerate(quotas):
             if quota <= 0:
                 continue
@@ -135,7 +141,7 @@ class CandidateSources:
             else:
                 if s < 3 and len(history.items) == 0:
                     continue  # no history: item-item sources have nothing to say
-                top = np.argsort(ranks[s], kind="stable")[:quota]
+                top = sorted_[s][0][:quota]
                 top = top[np.isfinite(full[s][top])]
             picked.append(top)
             origin.append(np.full(len(top), s, dtype=np.int64))

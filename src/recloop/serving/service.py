@@ -9,6 +9,7 @@ protocol drives this same object, so what is measured is what is served.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import uuid
@@ -21,6 +22,7 @@ import numpy as np
 from recloop.errors import RecloopError
 from recloop.events.schema import Event
 from recloop.features.store import FeatureStore
+from recloop.retrieval.als import FoldIn
 from recloop.retrieval.history import History
 from recloop.retrieval.trending import ItemStats
 from recloop.serving.catalog import Catalog, ItemView
@@ -98,11 +100,18 @@ class RecommenderService:
         self._model = model
         self._lock = threading.Lock()
         # user -> (model version, history key, factor); see _factor
-        self._factors: dict[str, tuple[str, tuple[int, int], np.ndarray]] = {}
+        self._factors: dict[str, tuple[str, tuple[int, int], np.ndarray, FoldIn]] = {}
+        self._fold_lock = threading.Lock()
+        self._id_prefix = uuid.uuid4().hex[:16]
+        self._id_counter = itertools.count(1)
         self.observer = observer
         for _, ev in store.events():
             if ev.positive:
                 self.stats.add(ev.item, ev.timestamp, ev.rating)
+
+    def _request_id(self) -> str:
+        """Unique per list: a random per-process prefix and a counter (no syscall per request)."""
+        return f"{self._id_prefix}-{next(self._id_counter):x}"
 
     @property
     def model(self) -> ServedModel:
@@ -123,13 +132,29 @@ class RecommenderService:
         seen = np.unique(np.concatenate([items, live.disliked]))
         return History(items, stamps, ratings, seen, user_id, dict(live.counts_by_type))
 
+    def _positives(self, user_id: str) -> History:
+        """The user's positive items and times only (what a fold-in needs; no seen set)."""
+        base = self.base.get(user_id, ([], [], []))
+        live = self.store.user_events(user_id)
+        items = np.concatenate([np.asarray(base[0], np.int64), live.items])
+        stamps = np.concatenate([np.asarray(base[1], np.int64), live.timestamps.astype(np.int64)])
+        return History(items, stamps, np.empty(0, np.float32), items, user_id)
+
     def _fold_in(self, user_id: str, served: ServedModel, history: History | None = None) -> np.ndarray:
-        h = self.history(user_id) if history is None else history
-        factor = served.model.sources.als.fold_in(h.items)
-        self._factors[user_id] = (served.version, (len(h.items), h.last_timestamp), factor)
+        """Re-solve the user's ALS factor; incremental when only new items were added."""
+        h = self._positives(user_id) if history is None else history
+        als = served.model.sources.als
+        with self._fold_lock:  # the state is updated in place
+            cached = self._factors.get(user_id)
+            if cached is not None and cached[0] == served.version and cached[1][0] <= len(h.items):
+                state = als.fold_in_add(cached[3], h.items[cached[1][0] :])
+            else:
+                state = als.fold_in_add(als.fold_in_start(), h.items)
+            key = (len(h.items), h.last_timestamp)
+            self._factors[user_id] = (served.version, key, state.factor, state)
         if self.observer:
             self.observer.foldin()
-        return factor
+        return state.factor
 
     def apply(self, events: Sequence[Event]) -> list[bool]:
         """Durably store validated events, update stats, fold the users in again."""
@@ -211,7 +236,7 @@ class RecommenderService:
         latency = (time.perf_counter() - t0) * 1000
         if self.observer:
             self.observer.recommendation(latency, user_id, ranked, len(history.items) == 0)
-        return RecommendationList(user_id, out, served.version, str(uuid.uuid4()), latency)
+        return RecommendationList(user_id, out, served.version, self._request_id(), latency)
 
     def similar(self, item_id: int, k: int = 10) -> list[RecItem]:
         """Items most similar to ``item_id`` (EASE + item-kNN, normalised)."""

@@ -19,7 +19,7 @@ __all__ = ["EngineDep", "get_engine", "router"]
 router = APIRouter(prefix="/v1", tags=["experiments"])
 
 
-def get_engine(request: Request) -> ExperimentEngine:
+async def get_engine(request: Request) -> ExperimentEngine:
     """The experiment engine stored on the app state by the lifespan."""
     engine: ExperimentEngine = request.app.state.experiments
     return engine
