@@ -101,8 +101,8 @@ class Settings(BaseSettings):
     tracking_uri: str | None = None
     registered_model: str = "recloop"
     admin_api_key: str = "change-me"
-    drift_interval_s: float = Field(default=60.0, gt=0, description="drift check period")
-    swap_poll_s: float = Field(default=5.0, gt=0, description="registry poll for a new champion")
+    drift_interval_s: float = Field(default=300.0, gt=0, description="drift check period (s)")
+    swap_poll_s: float = Field(default=30.0, gt=0, description="registry poll for a new champion (s)")
     retrain_in_server: bool = Field(
         default=False, description="run the retraining worker inside `recloop serve`"
     )

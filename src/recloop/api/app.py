@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import itertools
 import threading
 import time
 import uuid
@@ -62,6 +64,8 @@ class RequestTimer:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.prefix = uuid.uuid4().hex[:12]  # ids: per-process prefix + counter, no syscall
+        self.counter = itertools.count(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,7 +74,7 @@ class RequestTimer:
         t0 = time.perf_counter()
         status = 500
         given = dict(scope.get("headers") or []).get(b"x-request-id")
-        request_id = given.decode("latin-1")[:128] if given else uuid.uuid4().hex
+        request_id = given.decode("latin-1")[:128] if given else f"{self.prefix}-{next(self.counter):x}"
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
 
@@ -127,6 +131,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         monitor = DriftMonitor(runtime.service, runtime.live, on_alert=drift_alert_writer(cfg.home))
         monitor.start(cfg.drift_interval_s)
         app.state.monitor = monitor
+        # everything loaded so far lives as long as the process: keep the cyclic GC off it,
+        # so collections stay short (they otherwise scan the whole heap: latency spikes)
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 20)  # requests allocate many short-lived objects
         log.info("serving", model_version=runtime.service.model.version, state=cfg.state.type)
         try:
             yield

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from recloop.events.schema import Event
+from recloop.events.schema import EVENT_TYPES, Event
 from recloop.monitoring.drift import SlidingRate
 from recloop.monitoring.metrics import Instruments
 from recloop.retrieval.candidates import SOURCES
@@ -50,6 +50,8 @@ class LiveStats:
         self.recommended: dict[str, set[int]] = {}
         self.positive_rate = SlidingRate(1000)
         self.recommended_events = 0
+        self._candidate_children = [instruments.candidates.labels(name) for name in SOURCES]
+        self._event_children = {t: instruments.events.labels(t) for t in EVENT_TYPES}
         self.recent_events: deque[tuple[int, str, float]] = deque(maxlen=5000)
         self.recent_recs: deque[tuple[np.ndarray, bool, np.ndarray]] = deque(maxlen=2000)
 
@@ -71,7 +73,7 @@ class LiveStats:
                 b.events[ev.type] = b.events.get(ev.type, 0) + 1
                 b.users.add(ev.user_id)
                 self.users.add(ev.user_id)
-                self.m.events.labels(ev.type).inc()
+                self._event_children[ev.type].inc()
                 self.recent_events.append((ev.item, ev.type, ev.rating))
                 shown = self.recommended.get(ev.user_id)
                 if shown is not None and ev.item in shown:
@@ -97,9 +99,9 @@ class LiveStats:
             b.users.add(user_id)
             self.recommended[user_id] = set(ranked.items[:20].tolist())
             self.recent_recs.append((np.asarray(ranked.scores[:10]), cold, ranked.items[:10].copy()))
-        origin = ranked.candidates.origin
-        for s, name in enumerate(SOURCES):
-            self.m.candidates.labels(name).observe(float((origin == s).sum()))
+        per_source = np.bincount(ranked.candidates.origin, minlength=len(SOURCES))
+        for child, n in zip(self._candidate_children, per_source.tolist(), strict=True):
+            child.observe(float(n))
 
     def snapshot(self, model_version: str) -> dict[str, Any]:
         """The ``GET /v1/stats`` payload."""

@@ -110,8 +110,10 @@ class DriftMonitor:
         for s in report.scores:
             m.drift.labels(s.name).set(s.statistic)
         m.drift_alert.set(1.0 if report.alert else 0.0)
+        # PSI/delta keep the check's name; a KS or chi-square test of the same input gets ":ks"/":chi2"
         point = {"t": time.time(), "alert": report.alert,
-                 "scores": {s.name: s.statistic for s in report.scores}}  # fmt: skip
+                 "scores": {s.name if s.kind in ("psi", "delta", "relative_drop") else f"{s.name}:{s.kind}":
+                            s.statistic for s in report.scores}}  # fmt: skip
         self.history = [*self.history[-287:], point]
         if report.alert and self.on_alert is not None:
             reasons = [s.name for s in report.scores if s.alert]

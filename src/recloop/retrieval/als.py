@@ -23,9 +23,9 @@ __all__ = ["ALSScorer", "FoldIn"]
 
 @dataclass
 class FoldIn:
-    """One user's ALS normal equations A x = b (float64), items folded in, and x (float32)."""
+    """One user's ALS normal equations A x = b: A^-1 and b (float64), items folded in, x (float32)."""
 
-    a: np.ndarray
+    a_inv: np.ndarray
     b: np.ndarray
     seen: set[int]
     factor: np.ndarray
@@ -41,6 +41,7 @@ class ALSScorer(BaseScorer):
         self.item_factors = np.zeros((0, 0), dtype=np.float32)
         self.user_factors = np.zeros((0, 0), dtype=np.float32)
         self._yty = np.zeros((0, 0), dtype=np.float64)
+        self._a0_inv: np.ndarray = np.zeros((0, 0), dtype=np.float64)
 
     def fit(self, data: TrainData) -> ALSScorer:
         from implicit.cpu.als import AlternatingLeastSquares
@@ -67,28 +68,36 @@ class ALSScorer(BaseScorer):
         self.item_factors = item_factors.astype(np.float32)
         y = self.item_factors.astype(np.float64)
         self._yty = y.T @ y
+        self._a0_inv = np.linalg.inv(self._yty + self.p.regularization * np.eye(y.shape[1]))
 
     def fold_in_start(self) -> FoldIn:
-        """The normal equations of a user with no history yet."""
+        """The normal equations of a user with no history yet (A^-1 kept, b = 0)."""
         f = self.item_factors.shape[1]
-        a = self._yty + self.p.regularization * np.eye(f)
-        return FoldIn(a, np.zeros(f), set(), np.zeros(f, dtype=np.float32))
+        return FoldIn(self._a0_inv.copy(), np.zeros(f), set(), np.zeros(f, dtype=np.float32))
 
     def fold_in_add(self, state: FoldIn, items: np.ndarray) -> FoldIn:
-        """Add items the user interacted with (O(new * f^2) + one f x f solve); mutates ``state``.
+        """Add items the user interacted with; mutates and returns ``state``.
 
-        Each distinct item adds (c - 1) y y^T to A and c y to b, so a user's factor is
-        re-solved per event without touching the rest of the history.
+        Each distinct item adds (c - 1) y y^T to A and c y to b. A^-1 is kept and
+        updated by Sherman-Morrison, O(f^2) per item with no solve, so a user's
+        factor x = A^-1 b is re-solved on every event without touching the rest
+        of the history. Many new items at once (a history) use one solve instead.
         """
-        new = [i for i in np.unique(items).tolist() if i not in state.seen]
+        new = [i for i in dict.fromkeys(np.asarray(items).tolist()) if i not in state.seen]
         if not new:
             return state
-        yu = self.item_factors[new].astype(np.float64)
         c = self.p.alpha
-        state.a += (c - 1.0) * (yu.T @ yu)
-        state.b += c * yu.sum(axis=0)
+        y = self.item_factors[new].astype(np.float64)
+        state.b += c * y.sum(axis=0)
         state.seen.update(new)
-        state.factor = np.linalg.solve(state.a, state.b).astype(np.float32)
+        if len(new) > 8:
+            a = np.linalg.inv(state.a_inv) + (c - 1.0) * (y.T @ y)
+            state.a_inv = np.linalg.inv(a)
+        else:
+            for row in y:
+                u = state.a_inv @ row
+                state.a_inv -= ((c - 1.0) / (1.0 + (c - 1.0) * float(row @ u))) * np.outer(u, u)
+        state.factor = (state.a_inv @ state.b).astype(np.float32)
         return state
 
     def fold_in(self, history: np.ndarray) -> np.ndarray:

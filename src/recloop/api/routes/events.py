@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 import structlog
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from recloop.api.deps import RuntimeDep
-from recloop.api.routes.experiments import EngineDep
 from recloop.api.schemas import IngestResponse
 from recloop.errors import ValidationError
+from recloop.experiments.engine import ExperimentEngine
 from recloop.experiments.serving import attribute_events
+from recloop.serving.runtime import Runtime
+from recloop.serving.validation import EventIn
 
 router = APIRouter(prefix="/v1", tags=["events"])
 log = structlog.get_logger("recloop.events")
@@ -21,18 +20,35 @@ log = structlog.get_logger("recloop.events")
 MAX_BATCH = 10_000
 
 
-@router.post("/events", response_model=IngestResponse)
-async def post_events(
-    runtime: RuntimeDep,
-    engine: EngineDep,
-    body: Any = Body(description="one event object, or {'events': [event, ...]}"),
-) -> Any:
+_EVENT_SCHEMA = EventIn.model_json_schema()
+_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"oneOf": [
+            _EVENT_SCHEMA,
+            {"type": "object", "required": ["events"], "properties": {"events": {
+                "type": "array", "items": _EVENT_SCHEMA}}},
+        ]}}},
+    }
+}  # fmt: skip
+
+
+@router.post("/events", response_model=IngestResponse, openapi_extra=_BODY_DOC)
+async def post_events(request: Request) -> Response:
     """Store and apply events. Valid events in a batch are applied; invalid ones are listed.
 
-    ``async``: validation, the store append (one SQLite transaction or one Redis
-    round trip) and the fold-in are short CPU-bound steps, cheaper in the event
-    loop than behind a threadpool hop.
+    ``async`` and reading the body itself (orjson, no dependency solving): the
+    whole path (validation, one SQLite transaction or Redis round trip, the
+    per-event fold-in) is short CPU-bound work, cheaper in the event loop.
     """
+    runtime: Runtime = request.app.state.runtime
+    engine: ExperimentEngine = request.app.state.experiments
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        raise ValidationError(
+            f"body: malformed JSON at character {exc.pos} ({exc.msg}); send a valid JSON document"
+        ) from None
     if isinstance(body, dict) and "events" in body:
         raw = body["events"]
         if not isinstance(raw, list):
