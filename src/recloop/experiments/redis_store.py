@@ -39,6 +39,7 @@ from recloop.experiments.store import (
     encode_exposure,
     encode_outcome,
 )
+from recloop.features.redis_keys import delete_prefix
 from recloop.features.redis_store import unreachable_message
 
 __all__ = ["RedisExperimentStore"]
@@ -112,10 +113,6 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 """
-
-
-def _glob_escape(text: str) -> str:
-    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
 
 
 def _text(raw: bytes | str) -> str:
@@ -263,14 +260,7 @@ class RedisExperimentStore:
     def clear(self) -> None:
         """Delete every key under ``<prefix>:`` (SCAN + UNLINK; never FLUSHDB)."""
         with self._lock, self._talking():
-            batch: list[bytes] = []
-            for key in self._r.scan_iter(match=_glob_escape(self.prefix) + ":*", count=1000):
-                batch.append(key)
-                if len(batch) >= 1000:
-                    self._r.unlink(*batch)
-                    batch.clear()
-            if batch:
-                self._r.unlink(*batch)
+            delete_prefix(self._r, self.prefix)
 
     def close(self) -> None:
         """Close the connection pool."""

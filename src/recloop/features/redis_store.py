@@ -45,6 +45,7 @@ from redis.retry import Retry
 
 from recloop.errors import ConfigError, DependencyUnavailableError
 from recloop.events.schema import EVENT_TYPES, NEGATIVE_TYPES, Event, EventType
+from recloop.features.redis_keys import delete_prefix
 from recloop.features.store import UserLive, check_events, check_factor, zero_item_stats
 from recloop.retrieval.trending import ItemStats
 
@@ -117,10 +118,6 @@ def unreachable_message(url: str, exc: BaseException) -> str:
         f"Redis at {_redact(url)} is not reachable ({exc}). Start it (redis-server "
         "--daemonize yes) or set RECLOOP_STATE__TYPE=memory to use the embedded store."
     )
-
-
-def _glob_escape(text: str) -> str:
-    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
 
 
 def _payload(e: Event) -> bytes:
@@ -312,14 +309,7 @@ class RedisFeatureStore:
     def clear(self) -> None:
         """Delete every key under ``<prefix>:`` (SCAN + UNLINK; never FLUSHDB)."""
         with self._lock, self._talking():
-            batch: list[bytes] = []
-            for key in self._r.scan_iter(match=_glob_escape(self.prefix) + ":*", count=1000):
-                batch.append(key)
-                if len(batch) >= 1000:
-                    self._r.unlink(*batch)
-                    batch.clear()
-            if batch:
-                self._r.unlink(*batch)
+            delete_prefix(self._r, self.prefix)
             zero_item_stats(self._stats)
 
     def close(self) -> None:
