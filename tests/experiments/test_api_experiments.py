@@ -35,6 +35,7 @@ from recloop.experiments.serving import (
 from recloop.experiments.simulator import ClickModel, InProcessClient, SimUser, simulate
 from recloop.experiments.store import ExperimentStore, open_experiment_store
 from recloop.features.store import open_store
+from recloop.retrieval.als import FoldIn
 from recloop.retrieval.candidates import SOURCES
 from recloop.serving.model import Ranked
 from recloop.serving.runtime import service_for
@@ -150,7 +151,12 @@ class StubModel:
 
     def __init__(self, order: list[int]) -> None:
         self.order = order
-        self.sources = SimpleNamespace(als=SimpleNamespace(fold_in=lambda items: np.zeros(2, np.float32)))
+        zero = np.zeros(2, np.float32)
+        self.sources = SimpleNamespace(als=SimpleNamespace(
+            fold_in=lambda items: zero,
+            fold_in_start=lambda: FoldIn(np.eye(2), np.zeros(2), set(), zero),
+            fold_in_add=lambda state, items: state,
+        ))  # fmt: skip
 
     def rank(self, history: Any, stats: Any, at: float, k: int, factor: Any = None) -> Ranked:
         seen = set(history.seen.tolist())

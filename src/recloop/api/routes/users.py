@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from recloop.api.deps import RuntimeDep
-from recloop.api.routes.experiments import EngineDep
 from recloop.api.schemas import Recommendations
 from recloop.data.movielens import GENRES
 from recloop.errors import ValidationError
+from recloop.experiments.engine import ExperimentEngine
 from recloop.experiments.serving import recommend_with_experiment
+from recloop.serving.runtime import Runtime
 from recloop.serving.service import Filters
 
 router = APIRouter(prefix="/v1", tags=["users"])
@@ -32,8 +33,7 @@ def _genres(raw: str | None, what: str) -> frozenset[str]:
 
 @router.get("/users/{user_id}/recommendations", response_model=Recommendations)
 async def recommendations(
-    runtime: RuntimeDep,
-    engine: EngineDep,
+    request: Request,
     user_id: str,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     genres: Annotated[str | None, Query(description="comma-separated genres to include")] = None,
@@ -47,6 +47,8 @@ async def recommendations(
     ``async`` on purpose: the work is ~1.5 ms of pure CPU under the GIL, so a
     threadpool hop adds cost (thread handoff) and no concurrency.
     """
+    runtime: Runtime = request.app.state.runtime  # app state, not Depends: the hottest route
+    engine: ExperimentEngine = request.app.state.experiments
     if year_min is not None and year_max is not None and year_min > year_max:
         raise ValidationError(f"year_min {year_min} is after year_max {year_max}")
     f = Filters(_genres(genres, "genres"), _genres(exclude_genres, "exclude_genres"),
