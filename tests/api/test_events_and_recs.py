@@ -93,6 +93,7 @@ def test_new_user_gets_cold_start_list_that_changes_after_first_like(
     profile = client.get(f"/v1/users/{new_user}").json()
     assert profile["known"] is True
     assert [h["item_id"] for h in profile["history"]] == [liked]
+    assert [h["type"] for h in profile["history"]] == ["like"]
     assert profile["counts_by_type"] == {"like": 1}
 
 

@@ -83,6 +83,17 @@ def test_dislike_goes_to_disliked_not_items_or_popularity(store: FeatureStore) -
     assert store.item_stats().counts[6] == 0.0 and store.item_stats().counts[5] == 1.0
 
 
+def test_types_align_with_positive_items(store: FeatureStore) -> None:
+    store.append([
+        make_event(1, item=5, type="like"), make_event(2, item=6, type="dislike"),
+        make_event(3, item=7, type="rate", value=4.0), make_event(4, item=8, type="view"),
+    ])  # fmt: skip
+    live = store.user_events("u1")
+    assert live.items.tolist() == [5, 7, 8]
+    assert live.types == ("like", "rate", "view")
+    assert store.user_events("nobody").types == ()
+
+
 def test_counts_by_type_per_user_and_global(store: FeatureStore) -> None:
     types = ["view", "view", "click", "dislike", "rate", "purchase", "view"]
     users = ["a", "b", "a", "c", "a", "b", "a"]

@@ -237,6 +237,7 @@ class RedisFeatureStore:
             {EVENT_TYPES[i]: int(c) for i, c in enumerate(counts.tolist()) if c},
             float(rec["ts"].min()),
             float(rec["ts"].max()),
+            tuple(EVENT_TYPES[t] for t in rec["type"][pos].tolist()),
         )
 
     def item_stats(self) -> ItemStats:

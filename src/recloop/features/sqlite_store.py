@@ -67,6 +67,7 @@ class _UserLog:
     items: list[int] = field(default_factory=list)
     timestamps: list[float] = field(default_factory=list)
     ratings: list[float] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
     disliked: list[int] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     first_ts: float = float("inf")
@@ -169,6 +170,7 @@ class SQLiteFeatureStore:
             u.items.append(e.item)
             u.timestamps.append(e.timestamp)
             u.ratings.append(e.rating)
+            u.types.append(e.type)
             self._stats.add(e.item, e.timestamp, e.rating)
         u.counts[e.type] = u.counts.get(e.type, 0) + 1
         u.first_ts = min(u.first_ts, e.timestamp)
@@ -220,6 +222,7 @@ class SQLiteFeatureStore:
                 dict(u.counts),
                 u.first_ts,
                 u.last_ts,
+                tuple(u.types),
             )
 
     def item_stats(self) -> ItemStats:

@@ -57,7 +57,8 @@ class UserLive:
     ``disliked``: int64 (m,) item indices of ``dislike`` events.
     ``counts_by_type``: number of the user's events of each type (all types).
     ``first_ts``/``last_ts``: earliest/latest timestamp over all the user's
-    events, None for a user with no events. Arrays are read-only.
+    events, None for a user with no events. ``types``: the event type of each
+    positive event (aligned with ``items``). Arrays are read-only.
     """
 
     user_id: str
@@ -68,6 +69,7 @@ class UserLive:
     counts_by_type: dict[str, int]
     first_ts: float | None
     last_ts: float | None
+    types: tuple[str, ...] = ()
 
     @classmethod
     def empty(cls, user_id: str) -> UserLive:

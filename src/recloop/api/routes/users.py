@@ -77,9 +77,10 @@ def user(runtime: RuntimeDep, user_id: str) -> dict[str, Any]:
     for i, t, r in zip(*base, strict=True):
         hist.append({"item_id": svc.catalog.view(i).item_id, "title": svc.catalog.view(i).display,
                      "type": "rate", "value": r or None, "timestamp": float(t)})  # fmt: skip
-    for i, t, r in zip(live.items.tolist(), live.timestamps.tolist(), live.ratings.tolist(), strict=True):
+    for i, t, r, kind in zip(live.items.tolist(), live.timestamps.tolist(), live.ratings.tolist(), live.types,
+                             strict=True):  # fmt: skip
         hist.append({"item_id": svc.catalog.view(i).item_id, "title": svc.catalog.view(i).display,
-                     "type": "live", "value": r or None, "timestamp": float(t)})  # fmt: skip
+                     "type": kind, "value": r or None, "timestamp": float(t)})  # fmt: skip
     hist.sort(key=lambda h: -h["timestamp"])
     users = runtime.dataset.users
     row = users[users["user_id"].astype(str) == user_id]
