@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import redis
 
 from recloop.config import DataConfig, Settings, get_settings
 from recloop.data import Dataset, event_order, fetch_dataset, load_dataset
@@ -101,3 +102,23 @@ def tiny_dataset() -> Dataset:
         (3, 50, 4, 108),
     ]
     return build_dataset(rows)
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The test Redis URL, after checking the server answers (fails loudly if not)."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1.0)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(
+            f"Redis is not running on 127.0.0.1:6379 ({exc}): start it with "
+            "`redis-server --daemonize yes --save '' --appendonly no` and rerun.",
+            pytrace=False,
+        )
+    finally:
+        client.close()
+    return REDIS_URL

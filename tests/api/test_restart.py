@@ -26,6 +26,8 @@ import httpx
 import pytest
 import redis
 
+from recloop.features.redis_keys import delete_prefix
+
 REDIS_URL = "redis://127.0.0.1:6379/0"
 RECLOOP = Path(sys.executable).with_name("recloop")
 START_TIMEOUT_S = 90.0
@@ -104,28 +106,15 @@ def server_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[
         yield env
         return
     prefix = f"recloop-test-restart-{uuid.uuid4().hex}"
+    request.getfixturevalue("redis_url")  # fails loudly with the start command if Redis is down
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1.0)
-    try:
-        client.ping()
-        down = None
-    except redis.RedisError as exc:
-        client.close()
-        down = str(exc)
-    if down is not None:
-        pytest.fail(
-            f"Redis is not running at {REDIS_URL} ({down}): start it with "
-            "`redis-server --daemonize yes --save '' --appendonly no` and rerun.",
-            pytrace=False,
-        )
     env["RECLOOP_HOME"] = str(request.getfixturevalue("trained_home"))
     env["RECLOOP_STATE__URL"] = REDIS_URL
     env["RECLOOP_STATE__PREFIX"] = prefix
     try:
         yield env
     finally:
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        for i in range(0, len(keys), 500):
-            client.delete(*keys[i : i + 500])
+        delete_prefix(client, prefix)
         assert not list(client.scan_iter(match=f"{prefix}:*"))
         client.close()
 

@@ -40,17 +40,7 @@ def _scan_delete(prefix: str) -> int:
 def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreOpener]:
     """``open()`` -> a store on the same data each call (a second call is a restart)."""
     if request.param == "redis":
-        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1.0)
-        try:
-            client.ping()
-        except redis.RedisError as exc:
-            pytest.fail(
-                f"Redis is not running on 127.0.0.1:6379 ({exc}): start it with "
-                "`redis-server --daemonize yes --save '' --appendonly no` and rerun.",
-                pytrace=False,
-            )
-        finally:
-            client.close()
+        request.getfixturevalue("redis_url")  # fails loudly with the start command if Redis is down
         config: MemoryStateConfig | RedisStateConfig = RedisStateConfig(
             url=REDIS_URL, prefix=f"recloop-test-{uuid.uuid4().hex}"
         )

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from recloop.config import MemoryStateConfig, RedisStateConfig
 from recloop.events.schema import Event, EventType
@@ -47,23 +46,6 @@ def make_event(
         value=value,
         request_id=request_id,
     )
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    """The test Redis URL, after checking the server answers (fails loudly if not)."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1.0)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.fail(
-            f"Redis is not running on 127.0.0.1:6379 ({exc}): start it with "
-            "`redis-server --daemonize yes --save '' --appendonly no` and rerun.",
-            pytrace=False,
-        )
-    finally:
-        client.close()
-    return REDIS_URL
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])

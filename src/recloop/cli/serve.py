@@ -21,13 +21,12 @@ def serve(
 
     from recloop.config import get_settings
     from recloop.errors import RecloopError
-    from recloop.serving.runtime import load_champion
 
     settings = guarded(get_settings)
-    try:
-        from recloop.data import load_dataset
+    try:  # a clear message before uvicorn starts; the lifespan loads the model itself
+        from recloop.registry import registry_from_settings
 
-        load_champion(settings, load_dataset(settings))
+        registry_from_settings(settings).get("champion")
     except RecloopError as exc:
         fail(exc.message)
     if workers > 1 and settings.state.type == "memory":

@@ -21,8 +21,7 @@ idempotency check and its counter updates are atomic.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import redis
@@ -30,7 +29,7 @@ import structlog
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from recloop.errors import ConflictError, DependencyUnavailableError, NotFoundError
+from recloop.errors import ConflictError, NotFoundError
 from recloop.experiments.models import BINARY_METRICS, Experiment, Exposure, Outcome, VariantCounters
 from recloop.experiments.store import (
     counters_from_fields,
@@ -39,8 +38,7 @@ from recloop.experiments.store import (
     encode_exposure,
     encode_outcome,
 )
-from recloop.features.redis_keys import delete_prefix
-from recloop.features.redis_store import unreachable_message
+from recloop.features.redis_keys import delete_prefix, talking_to
 
 __all__ = ["RedisExperimentStore"]
 
@@ -144,12 +142,8 @@ class RedisExperimentStore:
         self._save_script = self._r.register_script(_SAVE_LUA)
         log.info("experiment_store_opened", backend="redis", prefix=prefix)
 
-    @contextmanager
-    def _talking(self) -> Iterator[None]:
-        try:
-            yield
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise DependencyUnavailableError(unreachable_message(self.url, exc)) from exc
+    def _talking(self) -> AbstractContextManager[None]:
+        return talking_to(self.url)
 
     def _key(self, experiment_id: str, name: str) -> str:
         return f"{self.prefix}:x:{experiment_id}:{name}"

@@ -31,10 +31,9 @@ from __future__ import annotations
 
 import struct
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any, cast
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import orjson
@@ -43,13 +42,13 @@ import structlog
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from recloop.errors import ConfigError, DependencyUnavailableError
+from recloop.errors import ConfigError
 from recloop.events.schema import EVENT_TYPES, NEGATIVE_TYPES, Event, EventType
-from recloop.features.redis_keys import delete_prefix
+from recloop.features.redis_keys import delete_prefix, redact, talking_to
 from recloop.features.store import UserLive, check_events, check_factor, zero_item_stats
 from recloop.retrieval.trending import ItemStats
 
-__all__ = ["RedisFeatureStore", "unreachable_message"]
+__all__ = ["RedisFeatureStore"]
 
 log = structlog.get_logger(__name__)
 
@@ -102,24 +101,6 @@ return out
 """
 
 
-def _redact(url: str) -> str:
-    """``url`` without its password (it ends up in logs and HTTP errors)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit(parts._replace(netloc=user + netloc))
-
-
-def unreachable_message(url: str, exc: BaseException) -> str:
-    """What to tell the operator when the configured Redis does not answer."""
-    return (
-        f"Redis at {_redact(url)} is not reachable ({exc}). Start it (redis-server "
-        "--daemonize yes) or set RECLOOP_STATE__TYPE=memory to use the embedded store."
-    )
-
-
 def _payload(e: Event) -> bytes:
     return orjson.dumps(
         [e.event_id, e.user_id, e.item, e.item_id, e.type, e.timestamp, e.value, e.request_id]
@@ -169,17 +150,13 @@ class RedisFeatureStore:
         log.info(
             "feature_store_opened",
             backend="redis",
-            url=_redact(url),
+            url=redact(url),
             prefix=prefix,
             events=self.event_count(),
         )
 
-    @contextmanager
-    def _talking(self) -> Iterator[None]:
-        try:
-            yield
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise DependencyUnavailableError(unreachable_message(self.url, exc)) from exc
+    def _talking(self) -> AbstractContextManager[None]:
+        return talking_to(self.url)
 
     def _user_key(self, user_id: str) -> str:
         return f"{self.prefix}:u:{user_id}"
