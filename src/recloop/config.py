@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     registered_model: str = "recloop"
     admin_api_key: str = "change-me"
     drift_interval_s: float = Field(default=300.0, gt=0, description="drift check period (s)")
+    ranker_runtime: Literal["lleaves", "lightgbm"] = Field(
+        default="lleaves",
+        description="how a serving process scores candidates: the LightGBM model compiled to native "
+        "code by lleaves (checked against LightGBM at load), or LightGBM's own predictor",
+    )
     swap_poll_s: float = Field(default=30.0, gt=0, description="registry poll for a new champion (s)")
     retrain_in_server: bool = Field(
         default=False, description="run the retraining worker inside `recloop serve`"

@@ -29,7 +29,7 @@ from recloop.serving.model import TwoStageModel
 
 __all__ = ["BUNDLE_FORMAT", "LoadedBundle", "load_bundle", "save_bundle"]
 
-BUNDLE_FORMAT = 1
+BUNDLE_FORMAT = 2  # 2: candidate ranks share the best rank among ties
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,10 @@ def load_bundle(path: Path, dataset: Dataset) -> LoadedBundle:
         raise DataError(f"{path}: no meta.json; not a recloop model bundle")
     meta = json.loads(meta_file.read_text())
     if meta.get("format") != BUNDLE_FORMAT:
-        raise DataError(f"{path}: bundle format {meta.get('format')}, expected {BUNDLE_FORMAT}")
+        raise DataError(
+            f"{path}: bundle format {meta.get('format')}, this recloop serves format {BUNDLE_FORMAT} "
+            "(its features differ); train a new version with `recloop train`"
+        )
     if meta["item_ids"] != [int(i) for i in dataset.item_ids]:
         raise DataError(f"{path}: trained on a different catalog than the loaded dataset")
     cfg = TwoStageConfig.model_validate(meta["config"])

@@ -103,16 +103,23 @@ class FeatureBuilder:
             return cands.scores[:, col] / top if top > 0 else np.zeros(n)
 
         counts = stats.counts[items]
-        trend = stats.trending(at, items)
-        cols = [
-            *(cands.scores[:, s] for s in range(len(SOURCES))),
-            *(cands.ranks[:, s] for s in range(len(SOURCES))),
-            rel(0), rel(1), cands.origin.astype(np.float64),
+        n_src = len(SOURCES)
+        x = np.empty((n, len(FEATURE_NAMES)), dtype=np.float32)  # filled in FEATURE_NAMES order
+        x[:, :n_src] = cands.scores
+        x[:, n_src : 2 * n_src] = cands.ranks
+        per_item = (
+            rel(0), rel(1), cands.origin,
             sim_last_ease, sim_last_knn, sim_last3, seq_last,
             stats.rating_mean()[items], np.log1p(stats.rating_n[items]),
-            at / _SECONDS_PER_YEAR + 1970.0 - self.years[items], trend / (counts + 1.0),
-            np.full(n, np.log1p(len(h))), np.full(n, rated.mean() if len(rated) else np.nan),
-            np.full(n, hours), np.full(n, age), np.full(n, gender), np.full(n, occ),
-            self._genre_match(history, items), np.full(n, known),
-        ]  # fmt: skip
-        return np.column_stack(cols).astype(np.float32)
+            at / _SECONDS_PER_YEAR + 1970.0 - self.years[items], stats.trending(at, items) / (counts + 1.0),
+        )  # fmt: skip
+        col = 2 * n_src
+        for values in per_item:
+            x[:, col] = values
+            col += 1
+        per_user = (np.log1p(len(h)), rated.mean() if len(rated) else np.nan, hours, age, gender, occ)
+        x[:, col : col + len(per_user)] = np.asarray(per_user, dtype=np.float64)
+        col += len(per_user)
+        x[:, col] = self._genre_match(history, items)
+        x[:, col + 1] = known
+        return x

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+from lightgbm import basic as lgb_basic
 from pydantic import BaseModel
 
+from recloop.ranking.compiled import CompiledForest, compile_booster
 from recloop.runtime import cpu_count
 
 __all__ = ["LambdaRanker", "RankerConfig", "RankingFrame"]
+
+_LIB: Any = lgb_basic._LIB  # type: ignore[attr-defined]  # LightGBM's loaded C library
+_ONE_THREAD = lgb_basic._c_str("num_threads=1")
 
 
 class RankerConfig(BaseModel):
@@ -54,6 +60,14 @@ class LambdaRanker:
         self.feature_names: list[str] = []
         self.best_iteration = 0
         self.valid_ndcg = 0.0
+        self.compiled: CompiledForest | None = None
+
+    def compile(self, cache_dir: Path) -> CompiledForest:
+        """Serve :meth:`predict` from an lleaves-compiled copy (see :mod:`recloop.ranking.compiled`)."""
+        if self.booster is None:
+            raise RuntimeError("ranker is not fitted")
+        self.compiled = compile_booster(self.booster, self.best_iteration, cache_dir)
+        return self.compiled
 
     def _params(self, threads: int) -> dict[str, Any]:
         c = self.config
@@ -86,10 +100,37 @@ class LambdaRanker:
         return self
 
     def predict(self, features: np.ndarray) -> np.ndarray:
-        """Scores float64 (n,), one thread (request path)."""
+        """Scores float64 (n,), one thread (request path).
+
+        Through the compiled forest once :meth:`compile` ran (serving). Otherwise it calls
+        LightGBM's ``LGBM_BoosterPredictForMat`` directly on the float32 rows: the same C
+        function ``Booster.predict`` ends in, without its per-call Python set-up (a new
+        predictor object, parameter strings, dtype checks). ``tests/ranking`` checks both
+        against ``Booster.predict``.
+        """
         if self.booster is None:
             raise RuntimeError("ranker is not fitted")
-        return np.asarray(self.booster.predict(features, num_iteration=self.best_iteration, num_threads=1))
+        x = np.ascontiguousarray(features, dtype=np.float32)
+        if x.ndim != 2 or x.shape[1] != len(self.feature_names):
+            raise ValueError(f"features must be (n, {len(self.feature_names)}), got {x.shape}")
+        out = np.empty(x.shape[0], dtype=np.float64)
+        if x.shape[0] == 0:
+            return out
+        if self.compiled is not None:
+            return self.compiled.predict(x)
+        written = ctypes.c_int64(0)
+        lgb_basic._safe_call(
+            _LIB.LGBM_BoosterPredictForMat(
+                self.booster._handle, x.ctypes.data_as(ctypes.c_void_p),
+                ctypes.c_int(lgb_basic._C_API_DTYPE_FLOAT32), ctypes.c_int32(x.shape[0]),
+                ctypes.c_int32(x.shape[1]), ctypes.c_int(1), ctypes.c_int(lgb_basic._C_API_PREDICT_NORMAL),
+                ctypes.c_int(0), ctypes.c_int(self.best_iteration), _ONE_THREAD,
+                ctypes.byref(written), out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+            )
+        )  # fmt: skip
+        if written.value != x.shape[0]:
+            raise RuntimeError(f"LightGBM wrote {written.value} scores for {x.shape[0]} rows")
+        return out
 
     def importances(self) -> dict[str, float]:
         """Gain importance per feature, normalised to sum 1, largest first."""

@@ -22,6 +22,7 @@ from recloop.retrieval.trending import ItemStats
 __all__ = ["SOURCES", "CandidateConfig", "CandidateSources", "Candidates"]
 
 SOURCES: tuple[str, ...] = ("ease", "itemknn", "sequence", "als", "popular", "trending")
+_NON_NEGATIVE: frozenset[str] = frozenset()  # a score of 0 means "no signal"
 
 
 class CandidateConfig(BaseModel):
@@ -55,18 +56,34 @@ class Candidates:
     origin: np.ndarray
 
 
-def _order_and_ranks(scores: np.ndarray, excluded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Items best first (seen items last) and each item's rank (1 = best), one sort.
+def _top_unseen(scores: np.ndarray, ordered: np.ndarray, quota: int) -> np.ndarray:
+    """The ``quota`` best items of ``scores`` (seen items are -inf), best first.
 
-    Introsort, not a stable sort (4x faster on the request path): tied scores get a
-    deterministic but arbitrary order, the same in training frames and in serving.
+    ``ordered`` is ``np.sort(scores)``. Ties at the cut go to the lower item index.
+    Sorting values and ordering only the winners is 4x cheaper than an argsort of
+    the catalog, and this runs five times per request.
     """
-    s = -scores.astype(np.float32)
-    s[excluded] = np.inf
-    order = np.argsort(s)
-    ranks = np.empty(len(s), dtype=np.float32)
-    ranks[order] = np.arange(1, len(s) + 1, dtype=np.float32)
-    return order, ranks
+    n = len(scores)
+    if quota <= 0 or n == 0:
+        return np.empty(0, dtype=np.int64)
+    cut = float(ordered[n - min(quota, n)])
+    above = np.flatnonzero(scores > cut)
+    above = above[np.argsort(-scores[above], kind="stable")]
+    if cut == -np.inf:  # fewer than ``quota`` unseen items: that is all of them
+        return above
+    ties = np.flatnonzero(scores == cut)[: quota - len(above)]
+    return np.concatenate([above, ties])
+
+
+def _ranks(scores: np.ndarray, ordered: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """Rank of each of ``items`` among the unseen items (1 = best; ties share the best rank).
+
+    ``scores`` has the seen items at -inf; ``ordered`` is ``np.sort(scores)``.
+    float32 (len(items),).
+    """
+    above = len(ordered) - np.searchsorted(ordered, scores[items], side="right")
+    ranks: np.ndarray = (above + 1).astype(np.float32)
+    return ranks
 
 
 class CandidateSources:
@@ -127,37 +144,32 @@ class CandidateSources:
             user_factor = self.als.fold_in(history.items)
         full = self.full_scores(history, stats, at, user_factor)
         seen = history.seen
+        masked = full.copy()
+        masked[:, seen] = -np.inf
+        ordered = np.sort(masked, axis=1)
         quotas = [c.ease_quota, c.itemknn_quota, c.sequence_quota, c.als_quota,
                   c.popular_quota, c.trending_quota]  # fmt: skip
-        picked: list[np.ndarray] = []
-        origin: list[np.ndarray] = []
-        sorted_ = [_order_and_ranks(full[s], seen) for s in range(len(SOURCES))]
-        ranks = np.stack([r for _, r in sorted_])
-        for s, quota in enumerate(quotas):
-            if quota <= 0:
-                continue
+        first = np.full(self.n_items, len(SOURCES), dtype=np.int64)  # proposing source
+        for s in reversed(range(len(SOURCES))):  # earlier sources overwrite later ones
+            quota = quotas[s]
+            if quota <= 0 or (s < 3 and len(history.items) == 0):
+                continue  # no history: item-item sources have nothing to say
             if SOURCES[s] == "als":
                 top = self._als_retrieve(history, quota, user_factor)
             else:
-                if s < 3 and len(history.items) == 0:
-                    continue  # no history: item-item sources have nothing to say
-                top = sorted_[s][0][:quota]
-                top = top[np.isfinite(full[s][top])]
-            picked.append(top)
-            origin.append(np.full(len(top), s, dtype=np.int64))
-        if not picked:
+                top = _top_unseen(masked[s], ordered[s], quota)
+            first[top] = s
+        # every source excludes seen items itself (masked scores, the index's exclude)
+        items = np.flatnonzero(first < len(SOURCES))
+        if len(items) == 0:
             empty = np.empty(0, dtype=np.int64)
             return Candidates(empty, np.empty((0, len(SOURCES)), np.float32),
                               np.empty((0, len(SOURCES)), np.float32), full, empty)  # fmt: skip
-        items_all = np.concatenate(picked)
-        origin_all = np.concatenate(origin)
-        items, first = np.unique(items_all, return_index=True)
-        keep = ~np.isin(items, seen)
-        items, first = items[keep], first[keep]
+        ranks = np.stack([_ranks(masked[s], ordered[s], items) for s in range(len(SOURCES))], axis=1)
         return Candidates(
             items=items,
             scores=full[:, items].T.copy(),
-            ranks=ranks[:, items].T.copy(),
+            ranks=ranks,
             full=full,
-            origin=origin_all[first],
+            origin=first[items],
         )

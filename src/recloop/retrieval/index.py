@@ -217,25 +217,22 @@ class FaissIndex:
                 faiss.omp_set_num_threads(previous)
         else:
             scores, ids = self._index.search(q, fetch)
-        drop = ids < 0
+        if not excluded:
+            if fetch < k:
+                pad_scores, pad_ids = _missing(len(q), k - fetch)
+                return np.hstack([scores, pad_scores]), np.hstack([ids, pad_ids])
+            return scores, ids
+        out_scores, out_ids = _missing(len(q), k)
         for row, ex in enumerate(excluded):
+            found = ids[row]
+            keep = found >= 0
             if len(ex):
-                pos = np.minimum(np.searchsorted(ex, ids[row]), len(ex) - 1)
-                drop[row] |= ex[pos] == ids[row]
-        if excluded and drop.any():
-            # a stable sort on the drop flag moves dropped results last, keeping the order
-            order = np.argsort(drop, axis=1, kind="stable")
-            ids = np.take_along_axis(ids, order, axis=1)
-            scores = np.take_along_axis(scores, order, axis=1)
-            drop = np.take_along_axis(drop, order, axis=1)
-        ids, scores, drop = ids[:, :k], scores[:, :k], drop[:, :k]
-        if drop.any():
-            ids[drop] = -1
-            scores[drop] = -np.inf
-        if fetch < k:
-            pad_scores, pad_ids = _missing(len(q), k - fetch)
-            return np.hstack([scores, pad_scores]), np.hstack([ids, pad_ids])
-        return scores, ids
+                pos = np.minimum(np.searchsorted(ex, found), len(ex) - 1)
+                keep &= ex[pos] != found
+            kept = np.flatnonzero(keep)[:k]  # in FAISS's order, best first
+            out_ids[row, : len(kept)] = found[kept]
+            out_scores[row, : len(kept)] = scores[row, kept]
+        return out_scores, out_ids
 
     @staticmethod
     def _excluded(exclude: Sequence[np.ndarray] | None, n_queries: int) -> list[IdArray]:

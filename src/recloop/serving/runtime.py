@@ -21,7 +21,7 @@ from recloop.pipelines.twostage import item_stats, replay_histories
 from recloop.serving.catalog import Catalog
 from recloop.serving.service import RecommenderService, ServedModel
 
-__all__ = ["Runtime", "build_runtime", "load_champion", "service_for"]
+__all__ = ["Runtime", "build_runtime", "load_champion", "prepare_for_serving", "service_for"]
 
 
 @dataclass
@@ -51,7 +51,14 @@ def load_champion(
     registry = registry_from_settings(settings)
     info = registry.get(alias)
     path: Path = registry.download(info.version)
-    return load_bundle(path, dataset), str(info.version), path
+    return prepare_for_serving(load_bundle(path, dataset), settings), str(info.version), path
+
+
+def prepare_for_serving(bundle: LoadedBundle, settings: Settings) -> LoadedBundle:
+    """Compile the ranker when ``settings.ranker_runtime`` says so (cached under the home)."""
+    if settings.ranker_runtime == "lleaves":
+        bundle.model.ranker.compile(settings.home / "cache" / "compiled")
+    return bundle
 
 
 def service_for(

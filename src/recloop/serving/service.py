@@ -27,7 +27,7 @@ from recloop.retrieval.history import History
 from recloop.retrieval.trending import ItemStats
 from recloop.serving.catalog import Catalog, ItemView
 from recloop.serving.model import TwoStageModel
-from recloop.serving.reasons import explain
+from recloop.serving.reasons import explain_all
 from recloop.serving.validation import to_event
 
 __all__ = ["Filters", "IngestOutcome", "RecItem", "RecommendationList", "RecommenderService",
@@ -224,15 +224,15 @@ class RecommenderService:
         items, scores, origin = ranked.items[keep][:k], ranked.scores[keep][:k], ranked.origin[keep][:k]
         if len(items) < k:  # rules removed too much: fill with popular allowed items
             pop = np.argsort(-self.stats.counts, kind="stable")
-            extra = [i for i in pop if allowed[i] and i not in set(items.tolist())
-                     and i not in set(history.seen.tolist())][: k - len(items)]  # fmt: skip
+            taken = set(items.tolist()) | set(history.seen.tolist())
+            extra = [i for i in pop.tolist() if allowed[i] and i not in taken][: k - len(items)]
             items = np.concatenate([items, np.asarray(extra, np.int64)])
             scores = np.concatenate([scores, np.full(len(extra), -1e9)])
             origin = np.concatenate([origin, np.full(len(extra), 4, np.int64)])
-        out = []
-        for i, s, o in zip(items.tolist(), scores.tolist(), origin.tolist(), strict=True):
-            source, reason = explain(i, o, history, served.model.sources, self.catalog)
-            out.append(RecItem(self.catalog.view(i), float(s), source, reason))
+        why = explain_all(items, origin, history, served.model.sources, self.catalog)
+        views = self.catalog.views
+        rows = zip(items.tolist(), scores.tolist(), why, strict=True)
+        out = [RecItem(views[i], s, source, reason) for i, s, (source, reason) in rows]
         latency = (time.perf_counter() - t0) * 1000
         if self.observer:
             self.observer.recommendation(latency, user_id, ranked, len(history.items) == 0)

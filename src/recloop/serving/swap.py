@@ -24,6 +24,7 @@ from recloop.config import Settings
 from recloop.data.movielens import Dataset
 from recloop.pipelines.bundle import LoadedBundle, load_bundle
 from recloop.registry import CHAMPION, ModelRegistry, registry_from_settings
+from recloop.serving.runtime import prepare_for_serving
 from recloop.serving.service import RecommenderService, ServedModel
 
 __all__ = ["ModelWatcher", "SwapEvent"]
@@ -128,7 +129,7 @@ class ModelWatcher:
         """Download, load and warm up ``version``, then swap it in."""
         t0 = time.perf_counter()
         path = registry.download(version)
-        bundle = load_bundle(path, self.dataset)
+        bundle = prepare_for_serving(load_bundle(path, self.dataset), self.settings)
         svc = self.service
         users = sorted(svc.base, key=lambda u: -len(svc.base[u][0]))[: self.warmup_users]
         for user in [*users, "__warmup_cold_user__"]:
