@@ -107,6 +107,11 @@ class Settings(BaseSettings):
         description="how a serving process scores candidates: the LightGBM model compiled to native "
         "code by lleaves (checked against LightGBM at load), or LightGBM's own predictor",
     )
+    user_cache_mb: float = Field(
+        default=128.0, ge=0.0,
+        description="memory for each serving process's per-user history-dependent scores (LRU; "
+        "kept until the user's next event); 0 turns the cache off",
+    )  # fmt: skip
     swap_poll_s: float = Field(default=30.0, gt=0, description="registry poll for a new champion (s)")
     retrain_in_server: bool = Field(
         default=False, description="run the retraining worker inside `recloop serve`"

@@ -51,6 +51,8 @@ class LiveStats:
         self.positive_rate = SlidingRate(1000)
         self.recommended_events = 0
         self._candidate_children = [instruments.candidates.labels(name) for name in SOURCES]
+        self._scores_hit = instruments.user_scores.labels("hit")
+        self._scores_miss = instruments.user_scores.labels("miss")
         self._event_children = {t: instruments.events.labels(t) for t in EVENT_TYPES}
         self.recent_events: deque[tuple[int, str, float]] = deque(maxlen=5000)
         self.recent_recs: deque[tuple[np.ndarray, bool, np.ndarray]] = deque(maxlen=2000)
@@ -88,6 +90,10 @@ class LiveStats:
             self.foldins_total += 1
             self._bucket().foldins += 1
         self.m.foldins.inc()
+
+    def user_scores(self, hit: bool) -> None:
+        """Count one reuse (``hit``) or computation of a user's history-dependent scores."""
+        (self._scores_hit if hit else self._scores_miss).inc()
 
     def recommendation(self, latency_ms: float, user_id: str, ranked: Any, cold: bool = False) -> None:
         """Record one served list (latency, shown items, candidates per source, cold or not)."""

@@ -28,6 +28,10 @@ class Instruments:
         self.duplicates = Counter("recloop_events_duplicate_total", "Duplicate events", registry=r)
         self.rejected = Counter("recloop_events_rejected_total", "Rejected events", registry=r)
         self.foldins = Counter("recloop_foldins_total", "Per-event ALS fold-ins", registry=r)
+        self.user_scores = Counter(
+            "recloop_user_scores_total", "History-dependent candidate scores: reused or computed",
+            ["result"], registry=r,
+        )  # fmt: skip
         self.store_ops = Counter(
             "recloop_feature_store_ops_total", "Feature store operations", ["op"], registry=r
         )

@@ -99,7 +99,7 @@ class FeatureBuilder:
         known = 0.0 if np.isnan(age) else 1.0
 
         def rel(col: int) -> np.ndarray:
-            top = float(cands.full[col].max()) if len(h) else 0.0
+            top = float(cands.source_max[col]) if len(h) else 0.0
             return cands.scores[:, col] / top if top > 0 else np.zeros(n)
 
         counts = stats.counts[items]

@@ -8,6 +8,7 @@ weigh the sources against each other.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,9 +20,10 @@ from recloop.retrieval.index import VectorIndex
 from recloop.retrieval.sequence import TransitionScorer
 from recloop.retrieval.trending import ItemStats
 
-__all__ = ["SOURCES", "CandidateConfig", "CandidateSources", "Candidates"]
+__all__ = ["PERSONAL", "SOURCES", "CandidateConfig", "CandidateSources", "Candidates", "UserScores"]
 
 SOURCES: tuple[str, ...] = ("ease", "itemknn", "sequence", "als", "popular", "trending")
+PERSONAL = 4  # SOURCES[:PERSONAL] depend on the user's history; the rest on item statistics
 _NON_NEGATIVE: frozenset[str] = frozenset()  # a score of 0 means "no signal"
 
 
@@ -36,7 +38,8 @@ class CandidateConfig(BaseModel):
     trending_quota: int = 20
     ease_decay: float = 0.9
     itemknn_decay: float = 0.8
-    max_history: int = 100  # 0.9**100 < 3e-5: older items no longer matter
+    max_history: int = 100  # at most this many latest items feed the item-item sources
+    min_weight: float = 1e-3  # ... and only those whose recency weight is at least this
 
 
 @dataclass(frozen=True)
@@ -44,16 +47,33 @@ class Candidates:
     """Merged candidates for one query.
 
     ``items``: int64 (n,). ``scores``/``ranks``: float32 (n, len(SOURCES)),
-    every source's score and rank for every candidate. ``full``: each
-    source's score over the whole catalog, float32 (len(SOURCES), n_items).
-    ``origin``: index into SOURCES of the source that proposed it first.
+    every source's score and rank for every candidate. ``source_max``: each
+    source's highest score over the whole catalog (seen items included),
+    float32 (len(SOURCES),). ``origin``: index into SOURCES of the source that
+    proposed it first.
     """
 
     items: np.ndarray
     scores: np.ndarray
     ranks: np.ndarray
-    full: np.ndarray
+    source_max: np.ndarray
     origin: np.ndarray
+
+
+@dataclass(frozen=True)
+class UserScores:
+    """One user's history-dependent scores: sources ``SOURCES[:PERSONAL]``.
+
+    ``masked``: scores float32 (PERSONAL, n_items) with seen items at -inf;
+    ``ranks``: every item's rank among the unseen items in each row, float32
+    (PERSONAL, n_items); ``tops``: each source's proposed items, best first;
+    ``source_max``: each row's maximum before masking.
+    """
+
+    masked: np.ndarray
+    ranks: np.ndarray
+    tops: tuple[np.ndarray, ...]
+    source_max: np.ndarray
 
 
 def _top_unseen(scores: np.ndarray, ordered: np.ndarray, quota: int) -> np.ndarray:
@@ -102,30 +122,56 @@ class CandidateSources:
         self.als, self.index, self.config = als, index, config
         self.n_items = ease.shape[0]
 
+    def _window(self, decay: float) -> int:
+        """How many latest items have recency weight >= ``min_weight`` (at most ``max_history``).
+
+        0.9 keeps 66 items, 0.8 keeps 31: an older item would move a score by under 0.1%
+        of the latest item's weight, and every row kept is a catalog-wide row read per request.
+        """
+        c = self.config
+        if not 0.0 < decay < 1.0 or c.min_weight <= 0.0:
+            return c.max_history
+        return max(1, min(c.max_history, int(math.log(c.min_weight) / math.log(decay)) + 1))
+
     def _item_item(self, matrix: np.ndarray, items: np.ndarray, decay: float) -> np.ndarray:
         if len(items) == 0:
             return np.zeros(self.n_items, dtype=np.float32)
-        last = items[-self.config.max_history :]
+        last = items[-self._window(decay) :]
         return np.asarray(recency_weights(len(last), decay) @ matrix[last], dtype=np.float32)
 
-    def full_scores(
-        self, history: History, stats: ItemStats, at: float, user_factor: np.ndarray | None = None
-    ) -> np.ndarray:
-        """Every source's score over the catalog, float32 (len(SOURCES), n_items).
+    def user_scores(self, history: History, user_factor: np.ndarray | None = None) -> UserScores:
+        """The history-dependent part of :meth:`generate` (sources ``SOURCES[:PERSONAL]``).
 
-        ``user_factor`` is the user's ALS factor if already folded in (per event).
+        ``user_factor`` is the user's ALS factor if already folded in (per event). The
+        result depends only on the history and this model, so a server can keep it until
+        the user's next event.
         """
         c = self.config
+        h = history.items
         if user_factor is None:
-            user_factor = self.als.fold_in(history.items)
-        return np.stack([
-            self._item_item(self.ease, history.items, c.ease_decay),
-            self._item_item(self.itemknn, history.items, c.itemknn_decay),
-            self.sequence.score(history.items),
+            user_factor = self.als.fold_in(h)
+        scores = np.stack([
+            self._item_item(self.ease, h, c.ease_decay),
+            self._item_item(self.itemknn, h, c.itemknn_decay),
+            self.sequence.score(h),
             self.als.item_factors @ user_factor,
-            np.log1p(stats.counts),
-            np.log1p(stats.trending(at)),
         ]).astype(np.float32)  # fmt: skip
+        masked = scores.copy()
+        masked[:, history.seen] = -np.inf
+        ordered = np.sort(masked, axis=1)
+        quotas = (c.ease_quota, c.itemknn_quota, c.sequence_quota, c.als_quota)
+        tops = []
+        for s, quota in enumerate(quotas):
+            if quota <= 0 or (s < 3 and len(h) == 0):
+                top = np.empty(0, dtype=np.int64)  # no history: item-item sources have nothing to say
+            elif SOURCES[s] == "als":
+                top = self._als_retrieve(history, quota, user_factor)
+            else:
+                top = _top_unseen(masked[s], ordered[s], quota)
+            tops.append(top)
+        every = np.arange(self.n_items)
+        ranks = np.stack([_ranks(masked[s], ordered[s], every) for s in range(PERSONAL)])
+        return UserScores(masked, ranks, tuple(tops), scores.max(axis=1))
 
     def _als_retrieve(self, history: History, k: int, factor: np.ndarray) -> np.ndarray:
         factor = factor[None, :]
@@ -136,40 +182,40 @@ class CandidateSources:
         return out[out >= 0]
 
     def generate(
-        self, history: History, stats: ItemStats, at: float, user_factor: np.ndarray | None = None
-    ) -> Candidates:
-        """Top-``quota`` unseen items of each source, merged in source order."""
+        self, history: History, stats: ItemStats, at: float, user_factor: np.ndarray | None = None,
+        personal: UserScores | None = None,
+    ) -> Candidates:  # fmt: skip
+        """Top-``quota`` unseen items of each source, merged in source order.
+
+        ``personal``: :meth:`user_scores` for this same history, if the caller kept it.
+        """
         c = self.config
-        if user_factor is None:
-            user_factor = self.als.fold_in(history.items)
-        full = self.full_scores(history, stats, at, user_factor)
-        seen = history.seen
-        masked = full.copy()
-        masked[:, seen] = -np.inf
+        if personal is None:
+            personal = self.user_scores(history, user_factor)
+        glob = np.stack([np.log1p(stats.counts), np.log1p(stats.trending(at))]).astype(np.float32)
+        masked = glob.copy()
+        masked[:, history.seen] = -np.inf
         ordered = np.sort(masked, axis=1)
-        quotas = [c.ease_quota, c.itemknn_quota, c.sequence_quota, c.als_quota,
-                  c.popular_quota, c.trending_quota]  # fmt: skip
         first = np.full(self.n_items, len(SOURCES), dtype=np.int64)  # proposing source
-        for s in reversed(range(len(SOURCES))):  # earlier sources overwrite later ones
-            quota = quotas[s]
-            if quota <= 0 or (s < 3 and len(history.items) == 0):
-                continue  # no history: item-item sources have nothing to say
-            if SOURCES[s] == "als":
-                top = self._als_retrieve(history, quota, user_factor)
-            else:
-                top = _top_unseen(masked[s], ordered[s], quota)
-            first[top] = s
+        for g, quota in reversed(list(enumerate((c.popular_quota, c.trending_quota)))):
+            if quota > 0:
+                first[_top_unseen(masked[g], ordered[g], quota)] = PERSONAL + g
+        for s in reversed(range(PERSONAL)):  # earlier sources overwrite later ones
+            first[personal.tops[s]] = s
         # every source excludes seen items itself (masked scores, the index's exclude)
         items = np.flatnonzero(first < len(SOURCES))
+        source_max = np.concatenate([personal.source_max, glob.max(axis=1)])
+        n_src = len(SOURCES)
         if len(items) == 0:
             empty = np.empty(0, dtype=np.int64)
-            return Candidates(empty, np.empty((0, len(SOURCES)), np.float32),
-                              np.empty((0, len(SOURCES)), np.float32), full, empty)  # fmt: skip
-        ranks = np.stack([_ranks(masked[s], ordered[s], items) for s in range(len(SOURCES))], axis=1)
-        return Candidates(
-            items=items,
-            scores=full[:, items].T.copy(),
-            ranks=ranks,
-            full=full,
-            origin=first[items],
-        )
+            none = np.empty((0, n_src), np.float32)
+            return Candidates(empty, none, none, source_max, empty)
+        scores = np.empty((len(items), n_src), dtype=np.float32)
+        ranks = np.empty((len(items), n_src), dtype=np.float32)
+        # candidates are unseen: their masked score is their score
+        scores[:, :PERSONAL] = personal.masked[:, items].T
+        ranks[:, :PERSONAL] = personal.ranks[:, items].T
+        for g in range(len(SOURCES) - PERSONAL):
+            scores[:, PERSONAL + g] = masked[g, items]
+            ranks[:, PERSONAL + g] = _ranks(masked[g], ordered[g], items)
+        return Candidates(items=items, scores=scores, ranks=ranks, source_max=source_max, origin=first[items])

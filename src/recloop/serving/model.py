@@ -8,7 +8,7 @@ import numpy as np
 
 from recloop.ranking.features import FeatureBuilder
 from recloop.ranking.ranker import LambdaRanker
-from recloop.retrieval.candidates import Candidates, CandidateSources
+from recloop.retrieval.candidates import Candidates, CandidateSources, UserScores
 from recloop.retrieval.history import History
 from recloop.retrieval.trending import ItemStats
 
@@ -33,13 +33,14 @@ class TwoStageModel:
 
     def rank(
         self, history: History, stats: ItemStats, at: float, k: int,
-        user_factor: np.ndarray | None = None,
+        user_factor: np.ndarray | None = None, personal: UserScores | None = None,
     ) -> Ranked:  # fmt: skip
         """Top-k unseen items for the user at time ``at`` (Unix s).
 
-        ``user_factor``: the ALS factor folded in at the user's last event, if cached.
+        ``user_factor``: the ALS factor folded in at the user's last event, if cached;
+        ``personal``: the history-dependent scores of this history, if kept.
         """
-        cands = self.sources.generate(history, stats, at, user_factor)
+        cands = self.sources.generate(history, stats, at, user_factor, personal)
         if len(cands.items) == 0:
             e = np.empty(0, dtype=np.int64)
             return Ranked(e, np.empty(0), e, cands)

@@ -10,7 +10,6 @@ from recloop.serving.catalog import Catalog
 
 __all__ = ["explain", "explain_all"]
 
-_ITEM_BASED = ("ease", "itemknn", "als")
 RECENT = 20  # reasons name one of the user's last RECENT items
 
 
@@ -25,19 +24,20 @@ def explain_all(
     """
     recent = history.items[-RECENT:]
     names = [SOURCES[int(o)] for o in origins.tolist()]
-    best: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    if len(recent) and len(items):
-        for kind, matrix in (("ease", sources.ease), ("itemknn", sources.itemknn)):
-            contrib = matrix[recent[:, None], items[None, :]]  # (len(recent), len(items))
-            best[kind] = (recent[contrib.argmax(axis=0)], contrib.max(axis=0))
+    because: dict[int, int] = {}  # position -> the history item behind it
+    if len(recent):
+        for matrix, kinds in ((sources.ease, ("ease", "als")), (sources.itemknn, ("itemknn",))):
+            at = [p for p, name in enumerate(names) if name in kinds]
+            if not at:
+                continue
+            contrib = matrix[recent[:, None], items[at][None, :]]  # (len(recent), len(at))
+            who, weight = recent[contrib.argmax(axis=0)].tolist(), contrib.max(axis=0).tolist()
+            because |= {p: w for p, w, x in zip(at, who, weight, strict=True) if x > 0}
     out = []
-    for pos, source in enumerate(names):
-        reason = None
-        if source in _ITEM_BASED and best:
-            who, weight = best["itemknn" if source == "itemknn" else "ease"]
-            if weight[pos] > 0:
-                reason = f"because you liked {catalog.view(int(who[pos])).display}"
-        if reason is None:
+    for p, source in enumerate(names):
+        if p in because:
+            reason = f"because you liked {catalog.view(because[p]).display}"
+        else:
             reason = _generic(source, recent, catalog)
         out.append((source, reason))
     return out

@@ -63,12 +63,12 @@ def prepare_for_serving(bundle: LoadedBundle, settings: Settings) -> LoadedBundl
 
 def service_for(
     dataset: Dataset, base: pd.DataFrame, store: FeatureStore, served: ServedModel,
-    half_life_days: float, observer: LiveStats | None = None,
+    half_life_days: float, observer: LiveStats | None = None, user_cache_mb: float = 128.0,
 ) -> RecommenderService:  # fmt: skip
     """A service over ``base`` interactions (training history) and the live store."""
     stats = item_stats(dataset, base, half_life_days)
     return RecommenderService(Catalog(dataset), replay_histories(dataset, base), stats, store,
-                              served, observer)  # fmt: skip
+                              served, observer, user_cache_mb)  # fmt: skip
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -81,5 +81,6 @@ def build_runtime(settings: Settings) -> Runtime:
     live = LiveStats(instruments)
     base = dataset.interactions.iloc[: round(settings.base_fraction * len(dataset.interactions))]
     service = service_for(dataset, base, store,
-                          ServedModel(bundle.model, version), bundle.config.half_life_days, live)  # fmt: skip
+                          ServedModel(bundle.model, version), bundle.config.half_life_days, live,
+                          settings.user_cache_mb)  # fmt: skip
     return Runtime(settings, dataset, service, store, live, instruments, bundle, path)

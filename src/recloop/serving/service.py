@@ -13,6 +13,7 @@ import itertools
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -23,6 +24,7 @@ from recloop.errors import RecloopError
 from recloop.events.schema import Event
 from recloop.features.store import FeatureStore
 from recloop.retrieval.als import FoldIn
+from recloop.retrieval.candidates import PERSONAL, UserScores
 from recloop.retrieval.history import History
 from recloop.retrieval.trending import ItemStats
 from recloop.serving.catalog import Catalog, ItemView
@@ -93,9 +95,16 @@ class RecommenderService:
 
     def __init__(
         self, catalog: Catalog, base: BaseHistories, stats: ItemStats, store: FeatureStore,
-        model: ServedModel, observer: Any = None,
+        model: ServedModel, observer: Any = None, user_cache_mb: float = 128.0,
     ) -> None:  # fmt: skip
         self.catalog, self.base, self.store = catalog, base, store
+        # user -> (model version, history key, scores); see _user_scores. LRU, bounded in bytes.
+        self._personal: OrderedDict[str, tuple[str, tuple[int, int, int], UserScores]] = OrderedDict()
+        self._personal_max = int(user_cache_mb * 2**20 // (2 * PERSONAL * 4 * max(1, len(catalog))))
+        self._personal_lock = threading.Lock()
+        # the training base never changes: its arrays and seen sets are built once per user
+        self._base_cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._base_seen: dict[str, np.ndarray] = {}
         self.stats = stats
         self._model = model
         self._lock = threading.Lock()
@@ -122,22 +131,38 @@ class RecommenderService:
         """Serve ``model`` from the next request on; in-flight requests finish on the old."""
         self._model = model
 
+    def _base_arrays(self, user_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The user's training-base history as (items, timestamps, ratings) arrays, made once."""
+        arrays = self._base_cache.get(user_id)
+        if arrays is None:
+            items, stamps, ratings = self.base.get(user_id, ([], [], []))
+            arrays = (np.asarray(items, np.int64), np.asarray(stamps, np.int64),
+                      np.asarray(ratings, np.float32))  # fmt: skip
+            if user_id in self.base:
+                self._base_cache[user_id] = arrays
+        return arrays
+
     def history(self, user_id: str) -> History:
         """The user's history: training base followed by live events."""
-        base = self.base.get(user_id, ([], [], []))
+        base_items, base_stamps, base_ratings = self._base_arrays(user_id)
         live = self.store.user_events(user_id)
-        items = np.concatenate([np.asarray(base[0], np.int64), live.items])
-        stamps = np.concatenate([np.asarray(base[1], np.int64), live.timestamps.astype(np.int64)])
-        ratings = np.concatenate([np.asarray(base[2], np.float32), live.ratings])
+        if len(live.items) == 0 and len(live.disliked) == 0:  # nothing live: the base as is
+            seen = self._base_seen.get(user_id)
+            if seen is None:
+                seen = self._base_seen[user_id] = np.unique(base_items)
+            return History(base_items, base_stamps, base_ratings, seen, user_id, dict(live.counts_by_type))
+        items = np.concatenate([base_items, live.items])
+        stamps = np.concatenate([base_stamps, live.timestamps.astype(np.int64)])
+        ratings = np.concatenate([base_ratings, live.ratings])
         seen = np.unique(np.concatenate([items, live.disliked]))
         return History(items, stamps, ratings, seen, user_id, dict(live.counts_by_type))
 
     def _positives(self, user_id: str) -> History:
         """The user's positive items and times only (what a fold-in needs; no seen set)."""
-        base = self.base.get(user_id, ([], [], []))
+        base_items, base_stamps, _ = self._base_arrays(user_id)
         live = self.store.user_events(user_id)
-        items = np.concatenate([np.asarray(base[0], np.int64), live.items])
-        stamps = np.concatenate([np.asarray(base[1], np.int64), live.timestamps.astype(np.int64)])
+        items = np.concatenate([base_items, live.items])
+        stamps = np.concatenate([base_stamps, live.timestamps.astype(np.int64)])
         return History(items, stamps, np.empty(0, np.float32), items, user_id)
 
     def _fold_in(self, user_id: str, served: ServedModel, history: History | None = None) -> np.ndarray:
@@ -200,13 +225,41 @@ class RecommenderService:
             return cached[2]
         return self._fold_in(user_id, served, history)
 
+    def _user_scores(self, user_id: str, served: ServedModel, history: History) -> UserScores:
+        """The history-dependent candidate scores, reused until the user's history changes.
+
+        Sources ``SOURCES[:PERSONAL]`` (EASE, item-kNN, transitions, ALS + its index
+        search) read only the history and the model, so they are kept per user under
+        the same key as the fold-in plus the seen-set size (a dislike changes only that):
+        any event of the user's, from this or another worker, makes the next request
+        recompute them. Popularity and trending are recomputed on every request.
+        """
+        key = (len(history.items), history.last_timestamp, len(history.seen))
+        with self._personal_lock:
+            cached = self._personal.get(user_id)
+            if cached is not None and cached[0] == served.version and cached[1] == key:
+                self._personal.move_to_end(user_id)
+                if self.observer:
+                    self.observer.user_scores(hit=True)
+                return cached[2]
+        factor = self._factor(user_id, served, history)
+        scores = served.model.sources.user_scores(history, factor)
+        with self._personal_lock:
+            self._personal[user_id] = (served.version, key, scores)
+            self._personal.move_to_end(user_id)
+            while len(self._personal) > self._personal_max:
+                self._personal.popitem(last=False)
+        if self.observer:
+            self.observer.user_scores(hit=False)
+        return scores
+
     def rank_items(self, user_id: str, k: int, at: float | None = None) -> np.ndarray:
         """Top-k item indices, unseen, no filters (the P2 protocol's path)."""
         served = self._model
         history = self.history(user_id)
         when = self.stats.now if at is None else at
-        factor = self._factor(user_id, served, history)
-        return served.model.rank(history, self.stats, when, k, factor).items
+        personal = self._user_scores(user_id, served, history)
+        return served.model.rank(history, self.stats, when, k, personal=personal).items
 
     def recommend(self, user_id: str, k: int = 10, filters: Filters | None = None) -> RecommendationList:
         """Top-k for the user with business rules and reasons."""
@@ -217,8 +270,11 @@ class RecommenderService:
         if not f.exclude_seen:
             history = History(history.items, history.timestamps, history.ratings,
                               np.empty(0, np.int64), user_id, history.type_counts)  # fmt: skip
-        factor = self._factor(user_id, served, history)
-        ranked = served.model.rank(history, self.stats, self.stats.now, 10_000, factor)
+        if f.exclude_seen:
+            personal = self._user_scores(user_id, served, history)
+        else:  # seen items stay in: a one-off set of scores, not kept
+            personal = served.model.sources.user_scores(history, self._factor(user_id, served, history))
+        ranked = served.model.rank(history, self.stats, self.stats.now, 10_000, personal=personal)
         allowed = self.catalog.allowed(f.include_genres, f.exclude_genres, f.year_min, f.year_max)
         keep = allowed[ranked.items]
         items, scores, origin = ranked.items[keep][:k], ranked.scores[keep][:k], ranked.origin[keep][:k]
