@@ -5,18 +5,25 @@ Usage::
     python benchmarks/serving.py [--home ~/.recloop] [--duration 15] [--connections 8]
         [--threads 2] [--fresh 300] [--json benchmarks/results/serving.json]
 
-Starts ``recloop serve`` (one uvicorn worker, ``memory`` state backend in a
-temporary SQLite file, the champion of ``--home``; run ``recloop train``
-first) and measures, each with wrk (``-t2 -c8 -d15s --latency``):
+Starts ``recloop serve`` (one uvicorn worker on the asyncio loop, ``memory``
+state backend in a temporary SQLite file, the champion of ``--home``; run
+``recloop train`` first) and measures, each with wrk (``-t2 -c8 -d15s --latency``):
 
 * ``health``: ``GET /health`` -- the framework ceiling of this server;
 * ``recommendations``: ``GET /v1/users/{random MovieLens user}/recommendations``
-  -- the full pipeline (candidates, features, LightGBM, rules, reasons);
+  -- the full pipeline (candidates, features, LightGBM, rules, reasons); also
+  the share of requests that reused the user's history-dependent scores
+  (``user_scores_reused``: a user's second and later requests with no event
+  in between);
 * ``events_single``: ``POST /v1/events`` with one event (user and item ids vary
   with a Lua counter); events/s are events the server *applied* (from
   ``/v1/stats``) over wrk's duration;
 * ``events_batch100``: ``POST /v1/events`` with 100 events per request;
 
+the same recommendations run on two more servers, for comparison only
+(``--no-variants`` skips them): ``recommendations_uvloop`` (``--loop uvloop``)
+and ``recommendations_no_user_cache`` (``RECLOOP_USER_CACHE_MB=0``: every
+request recomputes every source, the cost of a request right after an event);
 and, from a Python client on a keep-alive connection, ``fresh`` (``--fresh``
 trials): GET a random user's list, then time POST a like on one of its items
 -> GET the list again (sent -> response received), checking the liked item is
@@ -63,7 +70,13 @@ TARGETS = {
     "fresh.p99_ms": ("<", 10.0),
 }
 
-LABELS = {"recommendations": "recs", "events_single": "event", "events_batch100": "batch100"}
+LABELS = {
+    "recommendations": "recs",
+    "events_single": "event",
+    "events_batch100": "batch100",
+    "recommendations_uvloop": "recs uvloop",
+    "recommendations_no_user_cache": "recs no cache",
+}
 
 console = Console(width=None if sys.stdout.isatty() else 120)  # the table needs ~110 columns
 
@@ -157,14 +170,17 @@ def check_champion(home: Path) -> str:
 class Server:
     """``recloop serve`` in a subprocess (memory backend in ``state_dir``)."""
 
-    def __init__(self, home: Path, state_dir: Path) -> None:
+    def __init__(
+        self, home: Path, state_dir: Path, loop: str = "asyncio", env_extra: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
+        state_dir.mkdir(parents=True, exist_ok=True)
         self.log = state_dir / "serve.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("RECLOOP_")}
         env |= {"RECLOOP_HOME": str(home), "RECLOOP_STATE__TYPE": "memory",
-                "RECLOOP_STATE__PATH": str(state_dir / "state.db")}  # fmt: skip
+                "RECLOOP_STATE__PATH": str(state_dir / "state.db")} | (env_extra or {})  # fmt: skip
         cmd = [str(RECLOOP), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-               "--workers", "1"]  # fmt: skip
+               "--workers", "1", "--loop", loop]  # fmt: skip
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
         self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
@@ -206,6 +222,17 @@ class Server:
                 if attempt:
                     raise
         raise AssertionError("unreachable")
+
+    def metric(self, name: str, labels: str = "") -> float:
+        """One Prometheus sample from /metrics (0 if absent)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request("GET", "/metrics")
+            text = conn.getresponse().read().decode()
+        finally:
+            conn.close()
+        m = re.search(rf"^{re.escape(name)}{re.escape(labels)} ([0-9.e+-]+)$", text, re.M)
+        return float(m.group(1)) if m else 0.0
 
     def tail(self) -> str:
         """The last lines the server printed."""
@@ -364,6 +391,40 @@ def fresh(server: Server, trials: int, seed: int, progress: Progress) -> dict[st
     }  # fmt: skip
 
 
+def recommendations(
+    server: Server, args: argparse.Namespace, lua_dir: Path, run_id: str, progress: Progress
+) -> dict[str, Any]:
+    """The recommendations wrk run, with the service's own latency and the share of requests
+    that reused the user's history-dependent scores (no event of the user's since their
+    last request: every request in this run, after each user's first)."""
+    counter, hit, miss = "recloop_user_scores_total", '{result="hit"}', '{result="miss"}'
+    before = server.metric(counter, hit), server.metric(counter, miss)
+    res = run_wrk("recommendations", server, "", args, lua_dir, run_id, progress)
+    hits = server.metric(counter, hit) - before[0]
+    misses = server.metric(counter, miss) - before[1]
+    res["user_scores_reused"] = round(hits / max(hits + misses, 1.0), 4)
+    return res | server_latency(server)
+
+
+def recommendations_variant(
+    name: str, home: Path, tmp_dir: Path, loop: str, env: dict[str, str], args: argparse.Namespace,
+    run_id: str, progress: Progress,
+) -> dict[str, Any]:  # fmt: skip
+    """The recommendations run on a separate server (another event loop or settings)."""
+    server = Server(home, tmp_dir / name, loop, env)
+    try:
+        server.wait_ready()
+        for user in range(1, 51):
+            server.call("GET", f"/v1/users/{user}/recommendations?k=10")
+        res = recommendations(server, args, tmp_dir, run_id, progress)
+    except BaseException:
+        console.print(f"[red]server output ({name}):[/]\n{server.tail()}")
+        raise
+    finally:
+        server.stop()
+    return res | {"loop": loop, "env": env}
+
+
 def server_latency(server: Server) -> dict[str, float]:
     """The service's own recommendation latency (last 5,000 requests) from /v1/stats."""
     _, stats = server.call("GET", "/v1/stats")
@@ -434,6 +495,12 @@ def main() -> None:
     parser.add_argument("--fresh", type=int, default=300, help="like -> GET trials")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
+    parser.add_argument(
+        "--no-variants",
+        dest="variants",
+        action="store_false",
+        help="skip the comparison runs (uvloop; no per-user score cache)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: `apt-get install -y wrk`")
@@ -455,8 +522,7 @@ def main() -> None:
             for user in range(1, 51):  # warm caches and code paths
                 server.call("GET", f"/v1/users/{user}/recommendations?k=10")
             results["health"] = run_wrk("health", server, "/health", args, tmp_dir, run_id, progress)
-            recs = run_wrk("recommendations", server, "", args, tmp_dir, run_id, progress)
-            results["recommendations"] = recs | server_latency(server)
+            results["recommendations"] = recommendations(server, args, tmp_dir, run_id, progress)
             for name in ("events_single", "events_batch100"):
                 results[name] = ingest(name, server, args, tmp_dir, run_id, progress)
             results["fresh"] = fresh(server, args.fresh, args.seed, progress)
@@ -465,11 +531,18 @@ def main() -> None:
             raise
         finally:
             server.stop()
+        if args.variants:  # the same recommendations run under another loop / without the cache
+            results["recommendations_uvloop"] = recommendations_variant(
+                "recommendations_uvloop", home, tmp_dir, "uvloop", {}, args, run_id, progress
+            )
+            results["recommendations_no_user_cache"] = recommendations_variant(
+                "recommendations_no_user_cache", home, tmp_dir, "asyncio",
+                {"RECLOOP_USER_CACHE_MB": "0"}, args, run_id, progress)  # fmt: skip
 
     passed = judge(results)
     report = {
         "machine": info,
-        "config": {"home": str(home), "model_version": version, "workers": 1,
+        "config": {"home": str(home), "model_version": version, "workers": 1, "loop": "asyncio",
                    "state": "memory", "wrk_threads": args.threads,
                    "connections": args.connections, "duration_s": args.duration,
                    "fresh_trials": args.fresh, "startup_s": startup_s},

@@ -65,13 +65,13 @@ class UserScores:
     """One user's history-dependent scores: sources ``SOURCES[:PERSONAL]``.
 
     ``masked``: scores float32 (PERSONAL, n_items) with seen items at -inf;
-    ``ranks``: every item's rank among the unseen items in each row, float32
-    (PERSONAL, n_items); ``tops``: each source's proposed items, best first;
-    ``source_max``: each row's maximum before masking.
+    ``ordered``: each row of ``masked`` sorted (for ranks by binary search);
+    ``tops``: each source's proposed items, best first; ``source_max``: each
+    row's maximum before masking.
     """
 
     masked: np.ndarray
-    ranks: np.ndarray
+    ordered: np.ndarray
     tops: tuple[np.ndarray, ...]
     source_max: np.ndarray
 
@@ -169,9 +169,7 @@ class CandidateSources:
             else:
                 top = _top_unseen(masked[s], ordered[s], quota)
             tops.append(top)
-        every = np.arange(self.n_items)
-        ranks = np.stack([_ranks(masked[s], ordered[s], every) for s in range(PERSONAL)])
-        return UserScores(masked, ranks, tuple(tops), scores.max(axis=1))
+        return UserScores(masked, ordered, tuple(tops), scores.max(axis=1))
 
     def _als_retrieve(self, history: History, k: int, factor: np.ndarray) -> np.ndarray:
         factor = factor[None, :]
@@ -213,9 +211,8 @@ class CandidateSources:
         scores = np.empty((len(items), n_src), dtype=np.float32)
         ranks = np.empty((len(items), n_src), dtype=np.float32)
         # candidates are unseen: their masked score is their score
-        scores[:, :PERSONAL] = personal.masked[:, items].T
-        ranks[:, :PERSONAL] = personal.ranks[:, items].T
-        for g in range(len(SOURCES) - PERSONAL):
-            scores[:, PERSONAL + g] = masked[g, items]
-            ranks[:, PERSONAL + g] = _ranks(masked[g], ordered[g], items)
+        rows, sorted_rows = (*personal.masked, *masked), (*personal.ordered, *ordered)
+        for s, (m, o) in enumerate(zip(rows, sorted_rows, strict=True)):
+            scores[:, s] = m[items]
+            ranks[:, s] = _ranks(m, o, items)
         return Candidates(items=items, scores=scores, ranks=ranks, source_max=source_max, origin=first[items])
