@@ -66,6 +66,7 @@ class RequestTimer:
         self.app = app
         self.prefix = uuid.uuid4().hex[:12]  # ids: per-process prefix + counter, no syscall
         self.counter = itertools.count(1)
+        self.children: dict[tuple[str, str, int], Any] = {}  # latency histogram per route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,9 +91,11 @@ class RequestTimer:
         runtime = getattr(scope["app"].state, "runtime", None)
         route = scope.get("route")
         if runtime is not None and route is not None:
-            runtime.instruments.request_latency.labels(
-                scope["method"], getattr(route, "path", "?"), str(status)
-            ).observe(time.perf_counter() - t0)
+            key = (scope["method"], getattr(route, "path", "?"), status)
+            child = self.children.get(key)
+            if child is None:  # labels() formats and looks up on every call: keep the children
+                child = self.children[key] = runtime.instruments.request_latency.labels(*key[:2], str(status))
+            child.observe(time.perf_counter() - t0)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -51,6 +51,7 @@ class LiveStats:
         self.positive_rate = SlidingRate(1000)
         self.recommended_events = 0
         self._candidate_children = [instruments.candidates.labels(name) for name in SOURCES]
+        self._appends = instruments.store_ops.labels("append")
         self._scores_hit = instruments.user_scores.labels("hit")
         self._scores_miss = instruments.user_scores.labels("miss")
         self._event_children = {t: instruments.events.labels(t) for t in EVENT_TYPES}
@@ -82,7 +83,7 @@ class LiveStats:
                     self.recommended_events += 1
                     self.positive_rate.update(ev.type in ("like", "purchase", "click")
                                               or (ev.type == "rate" and ev.rating >= 4))  # fmt: skip
-        self.m.store_ops.labels("append").inc(len(applied))
+        self._appends.inc(len(applied))
 
     def foldin(self) -> None:
         """Count one fold-in."""
