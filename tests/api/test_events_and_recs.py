@@ -317,3 +317,48 @@ def test_factor_is_folded_in_again_when_another_writer_changed_the_history(
     got = ids(recs(client, new_user))
     assert client.get("/v1/stats").json()["foldins_total"] == foldins + 1
     assert 2 not in got
+
+
+def _user_scores(client: TestClient) -> tuple[float, float]:
+    lines = client.get("/metrics").text.splitlines()
+    got = {}
+    for result in ("hit", "miss"):
+        prefix = f'recloop_user_scores_total{{result="{result}"}}'
+        got[result] = float(next(ln for ln in lines if ln.startswith(prefix)).rsplit(" ", 1)[1])
+    return got["hit"], got["miss"]
+
+
+def test_kept_user_scores_are_reused_and_equal_a_fresh_computation(
+    client: TestClient, new_user: str, post_event: PostEvent
+) -> None:
+    post_event(new_user, 50, "like")
+    first = recs(client, new_user)
+    hits, misses = _user_scores(client)
+    second = recs(client, new_user)  # no event in between: the kept scores
+    assert _user_scores(client) == (hits + 1, misses)
+    assert ids(second) == ids(first)
+    assert [i["score"] for i in second["items"]] == [i["score"] for i in first["items"]]
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    svc = runtime.service
+    history = svc.history(new_user)
+    model = svc.model.model
+    fresh = model.rank(history, svc.stats, svc.stats.now, 10)  # every source recomputed
+    assert [svc.catalog.view(int(i)).item_id for i in fresh.items] == ids(second)
+
+
+def test_a_dislike_or_another_writers_event_makes_the_scores_recomputed(
+    client: TestClient, new_user: str, post_event: PostEvent
+) -> None:
+    post_event(new_user, 50, "like")
+    before = ids(recs(client, new_user))
+    post_event(new_user, before[0], "dislike")  # changes only the seen set
+    _, misses = _user_scores(client)
+    after = ids(recs(client, new_user))
+    assert _user_scores(client)[1] == misses + 1
+    assert before[0] not in after
+
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    other = Event(f"other-{uuid.uuid4().hex}", new_user, runtime.service.catalog.index(after[0]),
+                  after[0], "like", time.time())  # fmt: skip
+    assert runtime.store.append([other]) == [True]  # as another worker sharing Redis would
+    assert after[0] not in ids(recs(client, new_user))
