@@ -156,9 +156,11 @@ class StubModel:
             fold_in=lambda items: zero,
             fold_in_start=lambda: FoldIn(np.eye(2), np.zeros(2), set(), zero),
             fold_in_add=lambda state, items: state,
-        ))  # fmt: skip
+        ), user_scores=lambda history, factor: None)  # fmt: skip
 
-    def rank(self, history: Any, stats: Any, at: float, k: int, factor: Any = None) -> Ranked:
+    def rank(
+        self, history: Any, stats: Any, at: float, k: int, factor: Any = None, personal: Any = None
+    ) -> Ranked:
         seen = set(history.seen.tolist())
         items = np.asarray([i for i in self.order if i not in seen][:k], np.int64)
         origin = np.full(len(items), SOURCES.index("popular"), np.int64)

@@ -26,10 +26,11 @@ def explain_all(
     names = [SOURCES[int(o)] for o in origins.tolist()]
     because: dict[int, int] = {}  # position -> the history item behind it
     if len(recent):
-        for matrix, kinds in ((sources.ease, ("ease", "als")), (sources.itemknn, ("itemknn",))):
+        for kinds in (("ease", "als"), ("itemknn",)):
             at = [p for p, name in enumerate(names) if name in kinds]
             if not at:
                 continue
+            matrix = sources.itemknn if kinds == ("itemknn",) else sources.ease
             contrib = matrix[recent[:, None], items[at][None, :]]  # (len(recent), len(at))
             who, weight = recent[contrib.argmax(axis=0)].tolist(), contrib.max(axis=0).tolist()
             because |= {p: w for p, w, x in zip(at, who, weight, strict=True) if x > 0}
