@@ -2,9 +2,11 @@
 
 Ingest: validate -> durable append to the feature store (idempotent) ->
 update item statistics -> fold the user's ALS factor in again. Recommend:
-history (training base + live events) -> candidates -> features -> ranker ->
-business rules (seen, genre and year filters) -> reasons. The offline P2
-protocol drives this same object, so what is measured is what is served.
+history (training base + live events) -> the history-dependent source scores
+(kept per user until the user's next event) -> candidates with popularity and
+trending as of now -> features -> ranker -> business rules (seen, genre and
+year filters) -> reasons. The offline P2 protocol drives this same object, so
+what is measured is what is served.
 """
 
 from __future__ import annotations
