@@ -112,6 +112,11 @@ class Settings(BaseSettings):
         description="memory for each serving process's per-user history-dependent scores (LRU; "
         "kept until the user's next event); 0 turns the cache off",
     )  # fmt: skip
+    stats_sync_s: float = Field(
+        default=2.0, gt=0,
+        description="with Redis state: how often a serving process reloads item popularity and "
+        "trending from Redis, so other workers' events count in its rankings (s)",
+    )  # fmt: skip
     swap_poll_s: float = Field(default=30.0, gt=0, description="registry poll for a new champion (s)")
     retrain_in_server: bool = Field(
         default=False, description="run the retraining worker inside `recloop serve`"

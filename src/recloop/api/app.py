@@ -27,7 +27,7 @@ from recloop.experiments.engine import ExperimentEngine
 from recloop.experiments.store import open_experiment_store
 from recloop.monitoring.monitor import DriftMonitor, drift_alert_writer
 from recloop.pipelines.triggers import RetrainTriggers, drift_gauge_probe, worker_loop
-from recloop.serving.runtime import build_runtime
+from recloop.serving.runtime import Runtime, build_runtime
 from recloop.serving.swap import ModelWatcher, SwapEvent
 
 __all__ = ["RequestTimer", "create_app", "web_dist"]
@@ -98,6 +98,15 @@ class RequestTimer:
             child.observe(time.perf_counter() - t0)
 
 
+def _sync_stats_loop(runtime: Runtime, every_s: float, stop: threading.Event) -> None:
+    """Reload item stats from the shared store every ``every_s`` until ``stop``; errors are logged."""
+    while not stop.wait(every_s):
+        try:
+            runtime.service.sync_stats()
+        except Exception as exc:  # Redis away for a moment: keep serving the last stats
+            log.error("item stats sync failed", error=repr(exc))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the runtime (data, store, champion) is loaded in the lifespan."""
     cfg = settings or get_settings()
@@ -131,6 +140,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         "instruments": runtime.instruments,
                         "drift_probe": drift_gauge_probe(runtime.instruments)},
             ).start()  # fmt: skip
+        if cfg.state.type == "redis":  # other workers' events reach popularity and trending
+            threading.Thread(target=_sync_stats_loop, name="stats-sync", daemon=True,
+                             args=(runtime, cfg.stats_sync_s, stop_worker)).start()  # fmt: skip
         monitor = DriftMonitor(runtime.service, runtime.live, on_alert=drift_alert_writer(cfg.home))
         monitor.start(cfg.drift_interval_s)
         app.state.monitor = monitor

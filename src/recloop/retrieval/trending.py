@@ -54,6 +54,30 @@ class ItemStats:
         """Shrunk mean rating per item (Bayesian average towards ``prior``)."""
         return (self.rating_sum + prior * strength) / (self.rating_n + strength)
 
+    def merged(self, other: ItemStats) -> ItemStats:
+        """A new ItemStats counting the events of both (same catalog and half-life).
+
+        Counts and rating sums add; decayed trending values are brought to the later
+        of the two update times and added, which is exactly the value one ItemStats
+        fed with both event streams would hold.
+        """
+        if other.n_items != self.n_items or other.half_life_s != self.half_life_s:
+            raise ValueError(
+                f"cannot merge item stats of {other.n_items} items / half-life {other.half_life_s} s "
+                f"into {self.n_items} items / half-life {self.half_life_s} s"
+            )
+        out = ItemStats(self.n_items, self.half_life_s / 86400.0)
+        out.counts = self.counts + other.counts
+        out.rating_sum = self.rating_sum + other.rating_sum
+        out.rating_n = self.rating_n + other.rating_n
+        t = np.maximum(self.trend_time, other.trend_time)
+        out.trend_time = t
+        out.trend_value = self.trend_value * np.exp2(-(t - self.trend_time) / self.half_life_s) + (
+            other.trend_value * np.exp2(-(t - other.trend_time) / self.half_life_s)
+        )
+        out.now = max(self.now, other.now)
+        return out
+
     def copy(self) -> ItemStats:
         """An independent copy (training state must not leak into evaluation)."""
         other = ItemStats(self.n_items, self.half_life_s / 86400.0)

@@ -116,6 +116,7 @@ class RecommenderService:
         self._id_prefix = uuid.uuid4().hex[:16]
         self._id_counter = itertools.count(1)
         self.observer = observer
+        self._base_stats = stats.copy()  # the training base alone, for sync_stats
         for _, ev in store.events():
             if ev.positive:
                 self.stats.add(ev.item, ev.timestamp, ev.rating)
@@ -143,6 +144,17 @@ class RecommenderService:
             if user_id in self.base:
                 self._base_cache[user_id] = arrays
         return arrays
+
+    def sync_stats(self) -> None:
+        """Item statistics again from the training base plus the store's live-event stats.
+
+        With a shared store (Redis, several workers) this brings in the events other
+        processes ingested; with the embedded store it changes nothing. Swapped in as
+        a new object under the ingest lock, so no event of this process is lost.
+        """
+        with self._lock:
+            self.store.refresh()
+            self.stats = self._base_stats.merged(self.store.item_stats())
 
     def history(self, user_id: str) -> History:
         """The user's history: training base followed by live events."""
