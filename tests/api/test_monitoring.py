@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 
 def test_drift_alert_on_shifted_traffic(client: TestClient) -> None:
     before = client.get("/v1/monitoring/drift?refresh=true").json()
-    assert set(before) == {"latest", "history", "thresholds", "triggers"}
+    assert set(before) == {"latest", "history", "thresholds", "triggers", "reference_model_version"}
+    assert before["reference_model_version"] == "1"
     # live traffic unlike training: only views and likes, all on a handful of niche items
     events = [
         {"event_id": f"drift-{uuid.uuid4().hex}", "user_id": f"drift-user-{n % 40}",

@@ -109,6 +109,11 @@ def test_swap_under_load_loses_no_request(served: Served) -> None:
     assert all(t1 > swap_start for _, t1, _, v in flat if v == "2")
     assert [(e.version, e.previous) for e in swaps] == [("2", "1")]
     assert served.client.get("/ready").json()["model_version"] == "2"
+    # the app's own swap callback rebuilds the drift reference from the new model's lists
+    app = served.client.app
+    assert app.state.monitor.reference_version == "1"  # type: ignore[attr-defined]
+    app.state.watcher.on_swap(swaps[0])  # type: ignore[attr-defined]
+    assert served.client.get("/v1/monitoring/drift").json()["reference_model_version"] == "2"
     print(
         f"swap: {len(flat)} requests, {versions.count('1')} on v1 then {versions.count('2')} "
         f"on v2; load+warm-up {swaps[0].load_s:.2f}s, swap call {swap_end - swap_start:.2f}s"

@@ -127,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         def swapped(event: SwapEvent) -> None:
             runtime.bundle, runtime.bundle_dir = event.bundle, event.path
             runtime.instruments.model_info.info({"version": event.version})
+            app.state.monitor.rebuild_reference()  # output drift against the new model's lists
 
         watcher = ModelWatcher(runtime.service, cfg, runtime.dataset, cfg.swap_poll_s, swapped)
         watcher.start()

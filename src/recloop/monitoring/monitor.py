@@ -1,7 +1,8 @@
 """Drift monitoring of a serving process: training reference vs the live window.
 
-The reference is built once from the training base (its latest 10% of events)
-and from the model's own lists for a sample of training users; the current
+The reference is built from the training base (its latest 10% of events) and
+from the model's own lists for a sample of training users, again after every
+hot swap (:meth:`DriftMonitor.rebuild_reference`); the current
 window is the latest live events and served lists kept by :class:`LiveStats`.
 A check runs on a schedule (or on demand); an alert sets Prometheus gauges and
 calls ``on_alert`` (the retraining trigger).
@@ -41,7 +42,9 @@ class DriftMonitor:
         self.thresholds = thresholds or DriftThresholds()
         self.on_alert = on_alert
         self.genre_of = [v.genres for v in service.catalog.views]
+        self.sample_users = sample_users
         self.reference = self._reference(sample_users)
+        self.reference_version = str(service.model.version)
         self.history: list[dict[str, Any]] = []
         self.latest: DriftReport | None = None
         self.triggers: list[dict[str, Any]] = []
@@ -75,6 +78,13 @@ class DriftMonitor:
                      "item_popularity": pop[items]},
             categorical={"event_type": {"rate": len(recent)}, "genre": self._genres(items)},
         )  # fmt: skip
+
+    def rebuild_reference(self) -> None:
+        """The reference again, from the model serving now (after a hot swap): output drift
+        compares the live lists with what this model, not the previous one, gave offline."""
+        version = str(self.service.model.version)
+        self.reference = self._reference(self.sample_users)
+        self.reference_version = version
 
     def current(self) -> DriftInputs | None:
         """The live window, or None while it is too small to judge."""
@@ -126,7 +136,7 @@ class DriftMonitor:
         """The ``GET /v1/monitoring/drift`` payload."""
         return {"latest": None if self.latest is None else self.latest.to_dict(),
                 "history": self.history, "thresholds": self.thresholds.model_dump(),
-                "triggers": self.triggers}  # fmt: skip
+                "triggers": self.triggers, "reference_model_version": self.reference_version}  # fmt: skip
 
     def start(self, interval_s: float) -> None:
         """Check every ``interval_s`` seconds in a daemon thread."""

@@ -333,4 +333,6 @@ export interface DriftResponse {
   /** Threshold name -> value (e.g. psi_alert, ks_p); shape not fixed by the doc. */
   thresholds: Record<string, unknown>
   triggers: RetrainTrigger[]
+  /** The model version whose offline lists the output-drift reference was built from. */
+  reference_model_version: string
 }

@@ -141,4 +141,5 @@ export const drift: DriftResponse = {
   ],
   thresholds: { psi_warn: 0.1, psi_alert: 0.25 },
   triggers: [{ t: 1700000300, reason: 'drift alert on numeric.item_popularity', outcome: 'kept v3' }],
+  reference_model_version: '3',
 }
