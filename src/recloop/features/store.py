@@ -187,18 +187,21 @@ def zero_item_stats(stats: ItemStats) -> None:
     stats.now = 0.0
 
 
-def open_store(config: MemoryStateConfig | RedisStateConfig, n_items: int, home: Path) -> FeatureStore:
+def open_store(
+    config: MemoryStateConfig | RedisStateConfig, n_items: int, home: Path, half_life_days: float = 7.0
+) -> FeatureStore:
     """Build the store the config names, with its state loaded.
 
     ``memory``: SQLite at ``config.path`` or ``<home>/state.db``, replayed into
     memory. ``redis``: pings ``config.url`` (2 s connect timeout) and raises
     :class:`~recloop.errors.DependencyUnavailableError` saying what to do if it
-    does not answer; then loads the item stats mirror.
+    does not answer; then loads the item stats mirror. ``half_life_days``: the
+    trending half-life of the store's item stats (the serving model's).
     """
     if config.type == "memory":
         from recloop.features.sqlite_store import SQLiteFeatureStore
 
-        return SQLiteFeatureStore(config.path or home / "state.db", n_items)
+        return SQLiteFeatureStore(config.path or home / "state.db", n_items, half_life_days)
     from recloop.features.redis_store import RedisFeatureStore
 
-    return RedisFeatureStore(config.url, config.prefix, n_items)
+    return RedisFeatureStore(config.url, config.prefix, n_items, half_life_days)

@@ -75,7 +75,7 @@ def build_runtime(settings: Settings) -> Runtime:
     """Load data, open the configured store, load the champion, build the service."""
     dataset = load_dataset(settings)
     bundle, version, path = load_champion(settings, dataset)
-    store = open_store(settings.state, dataset.n_items, settings.home)
+    store = open_store(settings.state, dataset.n_items, settings.home, bundle.config.half_life_days)
     instruments = Instruments()
     instruments.model_info.info({"version": version})
     live = LiveStats(instruments)
