@@ -14,6 +14,7 @@ describe('Monitoring', () => {
     expect(rows[2]).not.toHaveClass('bg-red-50')
     expect(screen.getAllByTestId('drift-chart')).toHaveLength(2)
     expect(screen.getByTestId('triggers')).toHaveTextContent('kept v3')
+    expect(screen.getByTestId('reference-version')).toHaveTextContent('model v3')
   })
 
   it('shows the API detail on error and empty states', async () => {

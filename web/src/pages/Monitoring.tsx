@@ -187,6 +187,11 @@ export function Monitoring() {
       <div>
         <h1 className="text-xl font-bold text-slate-900">Monitoring</h1>
         <p className="text-sm text-slate-600">Data and output drift against the training reference, and retraining triggers.</p>
+        {q.data?.reference_model_version ? (
+          <p className="text-xs text-slate-500" data-testid="reference-version">
+            Reference built from model v{q.data.reference_model_version}
+          </p>
+        ) : null}
       </div>
       {q.isPending ? (
         <Loading label="Loading drift monitoring…" />
