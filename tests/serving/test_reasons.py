@@ -10,7 +10,7 @@ import numpy as np
 from recloop.retrieval.candidates import SOURCES
 from recloop.retrieval.history import History
 from recloop.serving.catalog import ItemView
-from recloop.serving.reasons import explain, explain_all
+from recloop.serving.reasons import explain_all
 
 
 class _Catalog:
@@ -46,10 +46,11 @@ def test_item_based_reasons_name_the_strongest_history_item() -> None:
     ]
 
 
-def test_new_user_gets_generic_reasons_and_single_item_form_agrees() -> None:
+def test_new_user_gets_generic_reasons_and_a_single_item_gets_its_reason() -> None:
     h = History.from_items([], user_id="new")
     got = explain_all(np.array([3, 4]), np.array([_src("popular"), _src("als")]), h, _sources(),
                       cast(Any, _Catalog()))  # fmt: skip
     assert got == [("popular", "popular with everyone"), ("als", "matches your taste profile")]
-    one = explain(4, _src("ease"), History.from_items([1, 2]), _sources(), cast(Any, _Catalog()))
-    assert one == ("ease", "because you liked Movie 2 (1992)")
+    one = explain_all(np.array([4]), np.array([_src("ease")]), History.from_items([1, 2]), _sources(),
+                      cast(Any, _Catalog()))  # fmt: skip
+    assert one == [("ease", "because you liked Movie 2 (1992)")]

@@ -8,7 +8,7 @@ from recloop.retrieval.candidates import SOURCES, CandidateSources
 from recloop.retrieval.history import History
 from recloop.serving.catalog import Catalog
 
-__all__ = ["explain", "explain_all"]
+__all__ = ["explain_all"]
 
 RECENT = 20  # reasons name one of the user's last RECENT items
 
@@ -52,10 +52,3 @@ def _generic(source: str, recent: np.ndarray, catalog: Catalog) -> str:
     if source == "trending":
         return "trending this week"
     return "popular with everyone"
-
-
-def explain(
-    item: int, origin: int, history: History, sources: CandidateSources, catalog: Catalog
-) -> tuple[str, str]:
-    """(source name, reason) for one ``item`` (see :func:`explain_all`)."""
-    return explain_all(np.asarray([item], np.int64), np.asarray([origin]), history, sources, catalog)[0]

@@ -59,5 +59,5 @@ def service_session(
     tmp = tempfile.TemporaryDirectory(prefix="recloop-replay-")
     from pathlib import Path
 
-    store = open_store(MemoryStateConfig(), dataset.n_items, Path(tmp.name))
+    store = open_store(MemoryStateConfig(), dataset.n_items, Path(tmp.name), half_life_days)
     return ServiceSession(service_for(dataset, base, store, served, half_life_days), tmp)

@@ -104,10 +104,8 @@ class RecommenderService:
         self._personal: OrderedDict[str, tuple[str, tuple[int, int, int], UserScores]] = OrderedDict()
         self._personal_max = int(user_cache_mb * 2**20 // (2 * PERSONAL * 4 * max(1, len(catalog))))
         self._personal_lock = threading.Lock()
-        # the training base never changes: its arrays and seen sets are built once per user
-        self._base_cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        self._base_seen: dict[str, np.ndarray] = {}
-        self.stats = stats
+        # the training base never changes: per user, (items, timestamps, ratings, seen) built once
+        self._base_cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
         self._model = model
         self._lock = threading.Lock()
         # user -> (model version, history key, factor); see _factor
@@ -116,10 +114,8 @@ class RecommenderService:
         self._id_prefix = uuid.uuid4().hex[:16]
         self._id_counter = itertools.count(1)
         self.observer = observer
-        self._base_stats = stats.copy()  # the training base alone, for sync_stats
-        for _, ev in store.events():
-            if ev.positive:
-                self.stats.add(ev.item, ev.timestamp, ev.rating)
+        self._base_stats = stats  # the training base alone; live events come from the store
+        self.stats = stats.merged(store.item_stats())
 
     def _request_id(self) -> str:
         """Unique per list: a random per-process prefix and a counter (no syscall per request)."""
@@ -134,13 +130,14 @@ class RecommenderService:
         """Serve ``model`` from the next request on; in-flight requests finish on the old."""
         self._model = model
 
-    def _base_arrays(self, user_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The user's training-base history as (items, timestamps, ratings) arrays, made once."""
+    def _base_arrays(self, user_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The user's training-base (items, timestamps, ratings, seen items) as arrays, made once."""
         arrays = self._base_cache.get(user_id)
         if arrays is None:
             items, stamps, ratings = self.base.get(user_id, ([], [], []))
-            arrays = (np.asarray(items, np.int64), np.asarray(stamps, np.int64),
-                      np.asarray(ratings, np.float32))  # fmt: skip
+            item_arr = np.asarray(items, np.int64)
+            arrays = (item_arr, np.asarray(stamps, np.int64), np.asarray(ratings, np.float32),
+                      np.unique(item_arr))  # fmt: skip
             if user_id in self.base:
                 self._base_cache[user_id] = arrays
         return arrays
@@ -158,13 +155,11 @@ class RecommenderService:
 
     def history(self, user_id: str) -> History:
         """The user's history: training base followed by live events."""
-        base_items, base_stamps, base_ratings = self._base_arrays(user_id)
+        base_items, base_stamps, base_ratings, base_seen = self._base_arrays(user_id)
         live = self.store.user_events(user_id)
         if len(live.items) == 0 and len(live.disliked) == 0:  # nothing live: the base as is
-            seen = self._base_seen.get(user_id)
-            if seen is None:
-                seen = self._base_seen[user_id] = np.unique(base_items)
-            return History(base_items, base_stamps, base_ratings, seen, user_id, dict(live.counts_by_type))
+            return History(base_items, base_stamps, base_ratings, base_seen, user_id,
+                           dict(live.counts_by_type))  # fmt: skip
         items = np.concatenate([base_items, live.items])
         stamps = np.concatenate([base_stamps, live.timestamps.astype(np.int64)])
         ratings = np.concatenate([base_ratings, live.ratings])
@@ -173,7 +168,7 @@ class RecommenderService:
 
     def _positives(self, user_id: str) -> History:
         """The user's positive items and times only (what a fold-in needs; no seen set)."""
-        base_items, base_stamps, _ = self._base_arrays(user_id)
+        base_items, base_stamps, _, _ = self._base_arrays(user_id)
         live = self.store.user_events(user_id)
         items = np.concatenate([base_items, live.items])
         stamps = np.concatenate([base_stamps, live.timestamps.astype(np.int64)])
