@@ -20,6 +20,7 @@ import os
 import uuid
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
@@ -35,13 +36,13 @@ _TOLERANCE = 1e-9  # summation order differs from LightGBM's: about 1e-15 seen
 class CompiledForest:
     """A LightGBM model compiled by lleaves: ``predict`` float32/64 rows -> float64 scores."""
 
-    def __init__(self, model: object, key: str) -> None:
-        self._model = model
+    def __init__(self, model: Any, key: str) -> None:
+        self._model = model  # a compiled lleaves.Model
         self.key = key
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         """Scores float64 (n,), on the calling thread."""
-        out: np.ndarray = self._model.predict(features, n_jobs=1)  # type: ignore[attr-defined]
+        out: np.ndarray = self._model.predict(features, n_jobs=1)
         return out
 
 

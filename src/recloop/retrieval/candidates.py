@@ -95,6 +95,13 @@ def _top_unseen(scores: np.ndarray, ordered: np.ndarray, quota: int) -> np.ndarr
     return np.concatenate([above, ties])
 
 
+def _mask_and_sort(scores: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``scores`` with the ``seen`` items at -inf, and each of those rows sorted."""
+    masked = scores.copy()
+    masked[:, seen] = -np.inf
+    return masked, np.sort(masked, axis=1)
+
+
 def _ranks(scores: np.ndarray, ordered: np.ndarray, items: np.ndarray) -> np.ndarray:
     """Rank of each of ``items`` among the unseen items (1 = best; ties share the best rank).
 
@@ -156,9 +163,7 @@ class CandidateSources:
             self.sequence.score(h),
             self.als.item_factors @ user_factor,
         ]).astype(np.float32)  # fmt: skip
-        masked = scores.copy()
-        masked[:, history.seen] = -np.inf
-        ordered = np.sort(masked, axis=1)
+        masked, ordered = _mask_and_sort(scores, history.seen)
         quotas = (c.ease_quota, c.itemknn_quota, c.sequence_quota, c.als_quota)
         tops = []
         for s, quota in enumerate(quotas):
@@ -191,9 +196,7 @@ class CandidateSources:
         if personal is None:
             personal = self.user_scores(history, user_factor)
         glob = np.stack([np.log1p(stats.counts), np.log1p(stats.trending(at))]).astype(np.float32)
-        masked = glob.copy()
-        masked[:, history.seen] = -np.inf
-        ordered = np.sort(masked, axis=1)
+        masked, ordered = _mask_and_sort(glob, history.seen)
         first = np.full(self.n_items, len(SOURCES), dtype=np.int64)  # proposing source
         for g, quota in reversed(list(enumerate((c.popular_quota, c.trending_quota)))):
             if quota > 0:
