@@ -1,4 +1,10 @@
-"""Shared fixtures: the real MovieLens-100K (loaded once) and a tiny synthetic dataset."""
+"""Shared fixtures: the real MovieLens-100K (loaded once), one trained home, tiny synthetic data.
+
+Two lanes: ``pytest -m "not slow"`` runs the units on synthetic data;
+``slow`` is added here to every test whose fixtures include the real data,
+the trained home or a server process (:data:`SLOW_FIXTURES`), so a new test
+that requests them is in the slow lane without anyone marking it.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +18,25 @@ import redis
 from recloop.config import DataConfig, Settings, get_settings
 from recloop.data import Dataset, event_order, fetch_dataset, load_dataset
 
+# the trained home (`training_run`, `trained_home`, `copy_trained_home`): tests/homes.py
+pytest_plugins = ("homes",)
+
 # The RecBole wheel a developer machine already has; without it the fixtures fetch it
 # through the real path (`pip download`), and fail loudly if that is impossible.
 LOCAL_WHEEL = Path.home() / ".recloop" / "data" / "recbole-1.2.1-py3-none-any.whl"
+
+
+# Fixtures that put a test in the slow lane: the real data (and all that trains on
+# it, e.g. the trained home), and `recloop serve` subprocesses (tests/api/test_restart.py).
+SLOW_FIXTURES = frozenset({"movielens", "training_run", "servers"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``slow`` every test whose fixture closure contains one of :data:`SLOW_FIXTURES`."""
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -26,8 +48,12 @@ def data_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def movielens(data_settings: Settings) -> Dataset:
+def movielens(data_settings: Settings, request: pytest.FixtureRequest) -> Dataset:
     """The real MovieLens-100K, read by the project's own loader (checksum verified)."""
+    if "not slow" in (request.config.option.markexpr or ""):
+        # only a test reaching it through request.getfixturevalue gets here unmarked
+        msg = "a test outside the slow lane loads MovieLens-100K: request `movielens` as an argument"
+        pytest.fail(f"{msg} (that marks the test slow) or mark it slow", pytrace=False)
     return load_dataset(data_settings)
 
 

@@ -1,51 +1,34 @@
-"""Fixtures for the API tests: one small trained home per session, an in-process client.
+"""Fixtures for the API tests: the session's trained home, an in-process client.
 
-The model is trained once per session (small config, ~20-30 s) into a temporary
-``RECLOOP_HOME`` that also holds the RecBole wheel, so a ``recloop serve``
-subprocess pointed at it loads the same data without downloading anything.
-Every client and server uses its own state file or Redis prefix, so tests that
-share the home never see each other's events.
+The client serves a private copy of the one trained home (tests/homes.py:
+``training_run``, version 1 champion), so whatever the API tests write to its
+registry never reaches the servers of test_restart / test_web_e2e, which read
+the shared home. Every client and server uses its own state file or Redis
+prefix, so tests that share the home never see each other's events.
 """
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from homes import HomeCopier
 from recloop.api.app import create_app
 from recloop.config import MemoryStateConfig, Settings
-from recloop.data import Dataset
-from recloop.pipelines.train import train_and_register
-from recloop.pipelines.twostage import TwoStageConfig
-from recloop.ranking.ranker import RankerConfig
-
-SMALL = TwoStageConfig(max_queries=1200, ranker=RankerConfig(max_rounds=80))
 
 PostEvent = Callable[..., Any]
 
 
 @pytest.fixture(scope="session")
-def trained_home(tmp_path_factory: pytest.TempPathFactory, movielens: Dataset, recbole_wheel: Path) -> Path:
-    """A RECLOOP_HOME with the small two-stage model registered as champion (version 1)."""
-    home = tmp_path_factory.mktemp("api_home")
-    (home / "data").mkdir()
-    shutil.copyfile(recbole_wheel, home / "data" / recbole_wheel.name)
-    result = train_and_register(Settings(home=home), SMALL, dataset=movielens)
-    assert result.became_champion
-    return home
-
-
-@pytest.fixture(scope="session")
-def api_settings(trained_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings over the trained home with a memory store in a private SQLite file."""
+def api_settings(copy_trained_home: HomeCopier, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings over a copy of the trained home with a memory store in a private SQLite file."""
     state = tmp_path_factory.mktemp("api_state") / "state.db"
-    return Settings(home=trained_home, state=MemoryStateConfig(path=state), admin_api_key="test-admin-key")
+    return Settings(home=copy_trained_home("api_home"), state=MemoryStateConfig(path=state),
+                    admin_api_key="test-admin-key")  # fmt: skip
 
 
 @pytest.fixture(scope="session")

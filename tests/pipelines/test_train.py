@@ -7,26 +7,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from homes import HomeCopier, Trained
 from recloop.config import Settings
 from recloop.data import Dataset
 from recloop.pipelines.bundle import load_bundle
-from recloop.pipelines.train import TrainResult, train_and_register
-from recloop.pipelines.twostage import TwoStageConfig
-from recloop.ranking.ranker import RankerConfig
+from recloop.pipelines.train import TrainResult
 from recloop.registry import registry_from_settings
 from recloop.retrieval.history import History
 
-SMALL = TwoStageConfig(max_queries=1200, ranker=RankerConfig(max_rounds=80))
-
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory, movielens: Dataset) -> tuple[Settings, TrainResult]:
-    home = tmp_path_factory.mktemp("home")
-    settings = Settings(home=home)
-    stages: list[str] = []
-    result = train_and_register(settings, SMALL, stages.append, dataset=movielens)
-    assert "fit LightGBM LambdaRank" in stages
-    return settings, result
+def trained(training_run: Trained, copy_trained_home: HomeCopier) -> tuple[Settings, TrainResult]:
+    """The session's training run (tests/homes.py) and a private copy of its home."""
+    assert "fit LightGBM LambdaRank" in training_run.stages
+    return Settings(home=copy_trained_home("train_home")), training_run.result
 
 
 def test_two_stage_beats_every_baseline_on_p1(trained: tuple[Settings, TrainResult]) -> None:

@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from structlog.testing import capture_logs
 
-import recloop.ranking.ranker as ranker_module
+from homes import HomeCopier
 from recloop.api.app import create_app
 from recloop.config import MemoryStateConfig, Settings
-from recloop.data import Dataset
-from recloop.pipelines.train import train_and_register
-from recloop.pipelines.twostage import TwoStageConfig
-from recloop.ranking.ranker import RankerConfig
 from recloop.registry import ModelRegistry, registry_from_settings
 from recloop.serving.runtime import Runtime
 from recloop.serving.swap import ModelWatcher, SwapEvent
 
-TINY = TwoStageConfig(max_queries=300, ranker=RankerConfig(max_rounds=20))
 THREADS, PER_THREAD = 3, 100
 
 
@@ -42,18 +35,13 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(
-    tmp_path_factory: pytest.TempPathFactory, movielens: Dataset, recbole_wheel: Path
-) -> Iterator[Served]:
-    """v1 trained (tiny config), v2 = the same bundle registered again, v3 = a broken bundle."""
-    home = tmp_path_factory.mktemp("swap_home")
-    (home / "data").mkdir()
-    shutil.copyfile(recbole_wheel, home / "data" / recbole_wheel.name)
+def served(copy_trained_home: HomeCopier) -> Iterator[Served]:
+    """v1 = the session's trained model, v2 = the same bundle registered again, v3 = a broken bundle.
+
+    On a private copy of the trained home: this module registers and promotes.
+    """
+    home = copy_trained_home("swap_home")
     settings = Settings(home=home, state=MemoryStateConfig(path=home / "swap_state.db"))
-    with pytest.MonkeyPatch.context() as mp:
-        # LightGBM on every core of a loaded 2-core machine spins 10x slower than on one.
-        mp.setattr(ranker_module, "cpu_count", lambda: 1)
-        assert train_and_register(settings, TINY, dataset=movielens).became_champion
     reg = registry_from_settings(settings)
     assert reg.log_version(reg.download(1), {}, {}, {"copy_of": "1"}, "copy", "copy").version == 2
     broken = home / "broken_bundle"
