@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +44,7 @@ class Trained:
 @pytest.fixture(scope="session")
 def training_run(
     tmp_path_factory: pytest.TempPathFactory, movielens: Dataset, recbole_wheel: Path
-) -> Trained:
+) -> Iterator[Trained]:
     """Train :data:`SMALL` on MovieLens-100K once: version 1, champion, in a tmp RECLOOP_HOME.
 
     The home holds the RecBole wheel too, so a ``recloop serve`` pointed at it
@@ -60,7 +60,11 @@ def training_run(
         mp.setattr(ranker_module, "cpu_count", lambda: 1)
         result = train_and_register(Settings(home=home), SMALL, stages.append, dataset=movielens)
     assert result.became_champion and result.version.version == 1
-    return Trained(home, result, tuple(stages))
+    yield Trained(home, result, tuple(stages))
+    registry = registry_from_settings(Settings(home=home))
+    shared = "a test changed the shared trained home's registry: use copy_trained_home"
+    assert [v.version for v in registry.versions()] == [1], shared
+    assert registry.alias_version("champion") == 1, shared
 
 
 @pytest.fixture(scope="session")
