@@ -9,7 +9,7 @@ Setting: the P2 cut of shared/EVALUATION.md. The two-stage model is trained
 (in process, ``fit_two_stage``) on the first 80% of MovieLens-100K in time
 order; the service is built over that bootstrap exactly as
 ``RECLOOP_BASE_FRACTION=0.8 recloop serve`` builds it (``service_session``:
-the RecommenderService with an embedded feature store, per-event fold-in).
+the Recommender with an embedded feature store, per-event fold-in).
 The simulated population is every user active after the cut, with their
 post-cut interactions and ratings as ground truth; the click model is
 :mod:`recloop.experiments.simulator` (examine rank r with 1/r^0.8, click a
@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from recloop.serving.recommender import Recommender, ServedModel
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -58,9 +59,9 @@ from recloop.experiments.engine import ExperimentEngine
 from recloop.experiments.models import ExperimentSpec, Variant
 from recloop.experiments.simulator import InProcessClient, SimUser, future_population, pick_users, simulate
 from recloop.experiments.sqlite_store import SQLiteExperimentStore
-from recloop.pipelines.twostage import TwoStageConfig, fit_two_stage
+from recloop.pipelines.twostage import fit_two_stage
+from recloop.ranking.bundle import TwoStageConfig
 from recloop.serving.replay import ServiceSession, service_session
-from recloop.serving.service import RecommenderService, ServedModel
 
 DEFAULT_JSON = Path(__file__).parent / "results" / "experiments_ab.json"
 CLICK_MODEL = "P(examine rank r) = 1 / r^0.8; click (then rate) iff examined and in the user's future"
@@ -73,7 +74,7 @@ class BenchRuntime:
 
     settings: Settings
     dataset: Dataset
-    service: RecommenderService
+    service: Recommender
 
 
 class Bench:

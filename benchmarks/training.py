@@ -22,7 +22,8 @@ from rich.table import Table
 from recloop.config import Settings
 from recloop.data import load_dataset
 from recloop.pipelines.train import train_and_register
-from recloop.pipelines.twostage import TwoStageConfig, item_stats, replay_histories
+from recloop.ranking.bundle import TwoStageConfig
+from recloop.ranking.inputs import item_stats, replay_histories
 from recloop.retrieval.history import History
 
 
@@ -48,7 +49,7 @@ def main() -> None:
     total = time.perf_counter() - t_start
     marks.append(("end", time.perf_counter()))
     stages = {name: marks[i + 1][1] - t for i, (name, t) in enumerate(marks[:-1])}
-    from recloop.pipelines.bundle import load_bundle
+    from recloop.ranking.bundle import load_bundle
     from recloop.registry import registry_from_settings
 
     bundle = load_bundle(registry_from_settings(settings).download("champion"), data)

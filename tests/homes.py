@@ -22,7 +22,7 @@ import recloop.ranking.ranker as ranker_module
 from recloop.config import Settings
 from recloop.data import Dataset
 from recloop.pipelines.train import TrainResult, train_and_register
-from recloop.pipelines.twostage import TwoStageConfig
+from recloop.ranking.bundle import TwoStageConfig
 from recloop.ranking.ranker import RankerConfig
 from recloop.registry import registry_from_settings
 

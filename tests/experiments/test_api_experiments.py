@@ -2,7 +2,7 @@
 
 Routes run in a small FastAPI app (the experiments router, the project's error
 mapping, a runtime stub carrying the admin key) over a real SQLite store.
-Serving runs the real RecommenderService on the tiny synthetic dataset with a
+Serving runs the real Recommender on the tiny synthetic dataset with a
 stub ranking model, so variants, exposures and attribution go through the
 code the API calls.
 """
@@ -19,6 +19,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
+from recloop.serving.recommender import Filters, Recommender, ServedModel
 
 from recloop.api.routes import experiments as routes
 from recloop.config import MemoryStateConfig, Settings
@@ -35,11 +36,9 @@ from recloop.experiments.serving import (
 from recloop.experiments.simulator import ClickModel, InProcessClient, SimUser, simulate
 from recloop.experiments.store import ExperimentStore, open_experiment_store
 from recloop.features.store import open_store
+from recloop.ranking.model import Ranked
 from recloop.retrieval.als import FoldIn
-from recloop.retrieval.candidates import SOURCES
-from recloop.serving.model import Ranked
 from recloop.serving.runtime import service_for
-from recloop.serving.service import Filters, RecommenderService, ServedModel
 
 KEY = "test-admin-key"
 BODY = {"name": "champion vs popular", "primary_metric": "ctr",
@@ -156,15 +155,17 @@ class StubModel:
             fold_in=lambda items: zero,
             fold_in_start=lambda: FoldIn(np.eye(2), np.zeros(2), set(), zero),
             fold_in_add=lambda state, items: state,
-        ), user_scores=lambda history, factor: None)  # fmt: skip
+        ), user_scores=lambda history, factor: None, personal=(), names=("popular",),
+            sources=())  # fmt: skip
 
     def rank(
         self, history: Any, stats: Any, at: float, k: int, factor: Any = None, personal: Any = None
     ) -> Ranked:
         seen = set(history.seen.tolist())
         items = np.asarray([i for i in self.order if i not in seen][:k], np.int64)
-        origin = np.full(len(items), SOURCES.index("popular"), np.int64)
-        return Ranked(items, -np.arange(len(items), dtype=np.float64), origin, None)  # type: ignore[arg-type]
+        origin = np.full(len(items), -1, np.int64)  # the filler: "popular"
+        return Ranked(items, -np.arange(len(items), dtype=np.float64), origin, None,  # type: ignore[arg-type]
+                      ("popular",))
 
 
 class FixedModels(VariantModels):
@@ -191,7 +192,7 @@ def make_runtime(dataset: Dataset, home: Path) -> SimpleNamespace:
 def runtime(tiny_dataset: Dataset, tmp_path: Path) -> Iterator[SimpleNamespace]:
     rt = make_runtime(tiny_dataset, tmp_path)
     yield rt
-    rt.service.store.close()
+    rt.service.live.store.close()
 
 
 def ids(recs: Any) -> list[int]:
@@ -199,7 +200,7 @@ def ids(recs: Any) -> list[int]:
 
 
 def test_popular_list_skips_seen_items_and_applies_filters(runtime: SimpleNamespace) -> None:
-    service: RecommenderService = runtime.service
+    service: Recommender = runtime.service
     # counts: item 20 -> 3, items 10 and 40 -> 2, items 30 and 50 -> 1; user 1 saw 10, 20, 30
     assert ids(popular_list(service, "1", 3)) == [40, 50]
     assert ids(popular_list(service, "new", 3)) == [20, 10, 40]
@@ -227,7 +228,7 @@ def test_recommend_with_experiment_serves_variants_and_logs_exposures(
         logged = store.exposure(exp.id, recs.request_id)
         assert logged is not None and (logged.variant, list(logged.items)) == (name, ids(recs))
     assert seen == {"A": ([50, 40], "1"), "B": ([10, 20], "2"), "C": ([20, 10], "popular")}
-    assert runtime.service.model.version == "1"  # the variant's model ran on a copy
+    assert runtime.service.model.version == "1"  # the variant's model did not replace the champion
     counters = store.counters(exp.id)
     assert sum(c.exposures for c in counters.values()) == 60
 
@@ -247,10 +248,10 @@ def test_attribute_events_after_ingest(
     ]
     outcome = runtime.service.ingest(raw)
     assert [s for _, s, _ in outcome.results] == ["applied", "applied", "rejected"]
-    recorded = attribute_events(engine, raw, outcome)
+    recorded = attribute_events(engine, outcome.applied)
     assert [(o.event_id, o.variant) for o in recorded] == [("c1", name), ("r1", name)]
     again = runtime.service.ingest(raw[:1])  # a duplicate post is not counted twice
-    assert attribute_events(engine, raw[:1], again) == []
+    assert again.applied == [] and attribute_events(engine, again.applied) == []
     c = store.counters(exp.id)[name]
     assert (c.successes["ctr"], c.successes["positive_rate"], c.ratings, c.rating_sum) == (1, 1, 1, 5.0)
 
@@ -283,7 +284,7 @@ def test_simulation_through_the_serving_path_is_repeatable(tiny_dataset: Dataset
             Variant(name="A", model="champion"), Variant(name="B", model="popular"))))  # fmt: skip
         reports.append(simulate(InProcessClient(rt, engine), users, k=3, requests_per_user=2, seed=7))
         counters.append(store.counters(exp.id))
-        rt.service.store.close()
+        rt.service.live.store.close()
         store.close()
 
     first, again = reports

@@ -36,7 +36,7 @@ from recloop.pipelines.triggers import (
     save_state,
     worker_loop,
 )
-from recloop.pipelines.twostage import TwoStageConfig
+from recloop.ranking.bundle import TwoStageConfig
 from recloop.ranking.ranker import RankerConfig
 from recloop.registry import registry_from_settings
 

@@ -10,8 +10,8 @@ import pytest
 from homes import HomeCopier, Trained
 from recloop.config import Settings
 from recloop.data import Dataset
-from recloop.pipelines.bundle import load_bundle
 from recloop.pipelines.train import TrainResult
+from recloop.ranking.bundle import load_bundle
 from recloop.registry import registry_from_settings
 from recloop.retrieval.history import History
 
@@ -54,7 +54,7 @@ def test_bundle_from_registry_reproduces_rankings(
     loaded = load_bundle(path, movielens)
     again = load_bundle(path, movielens)
     stats_src = movielens.interactions.iloc[:50_000]
-    from recloop.pipelines.twostage import item_stats
+    from recloop.ranking.inputs import item_stats
 
     stats = item_stats(movielens, stats_src, 7.0)
     h = History.from_items([49, 180, 99], [880000000, 880000100, 880000200], user_id="1")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from recloop.retrieval.candidates import _ranks, _top_unseen
+from recloop.retrieval.candidates import _ranks
+from recloop.retrieval.sources import top_unseen as _top_unseen
 
 
 def _masked(scores: list[float], seen: list[int]) -> tuple[np.ndarray, np.ndarray]:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any, cast
 
 import numpy as np
 
-from recloop.retrieval.candidates import SOURCES
+from recloop.config import ALSParams
+from recloop.retrieval.als import ALSScorer
+from recloop.retrieval.candidates import CandidateSources
+from recloop.retrieval.index import IndexConfig, build_index
+from recloop.retrieval.sequence import TransitionScorer
+from recloop.retrieval.sources import SourceSpec
+from recloop.retrieval.sources.als import ALSSource
+from recloop.retrieval.sources.itemitem import EASESource, ItemKNNSource, RecencyWindow
+from recloop.retrieval.sources.popularity import PopularSource, TrendingSource
+from recloop.retrieval.sources.transitions import SequenceSource
 from recloop.retrieval.history import History
 from recloop.serving.catalog import ItemView
 from recloop.serving.reasons import explain_all
@@ -18,16 +26,30 @@ class _Catalog:
         return ItemView(index + 100, f"Movie {index}", 1990 + index, ())
 
 
-def _sources() -> Any:
+def _spec(kind: str) -> SourceSpec:
+    return SourceSpec(kind=kind, quota=5)
+
+
+def _sources() -> CandidateSources:
+    """The default mix of real source objects over 6 items, with hand-set matrices."""
     ease = np.zeros((6, 6), np.float32)
     knn = np.zeros((6, 6), np.float32)
     ease[1, 4], ease[2, 4] = 0.2, 0.9  # item 4: EASE says because of item 2
     knn[1, 5], knn[2, 5] = 0.7, 0.1  # item 5: kNN says because of item 1
-    return SimpleNamespace(ease=ease, itemknn=knn)
+    seq = TransitionScorer()
+    seq.trans = np.zeros((6, 6), np.float32)
+    als = ALSScorer(ALSParams(factors=2))
+    als.set_item_factors(np.ones((6, 2), np.float32))
+    return CandidateSources([
+        EASESource(_spec("ease"), ease, RecencyWindow()), ItemKNNSource(_spec("itemknn"), knn, RecencyWindow()),
+        SequenceSource(_spec("sequence"), seq),
+        ALSSource(_spec("als"), als, build_index(IndexConfig(type="flat"), als.item_factors)),
+        PopularSource(_spec("popular")), TrendingSource(_spec("trending")),
+    ], 6)  # fmt: skip
 
 
 def _src(name: str) -> int:
-    return SOURCES.index(name)
+    return _sources().names.index(name)
 
 
 def test_item_based_reasons_name_the_strongest_history_item() -> None:

@@ -1,7 +1,7 @@
 """Item statistics across workers: merging, and a service picking up another worker's events.
 
 Several workers on one Redis each keep item popularity and trending in memory;
-``RecommenderService.sync_stats`` rebuilds them from the training base plus
+``LiveState.sync`` rebuilds them from the training base plus
 Redis's live-event stats, so every worker ranks with everyone's events.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -20,7 +19,7 @@ from recloop.events.schema import Event
 from recloop.features import open_store
 from recloop.retrieval.trending import ItemStats
 from recloop.serving.catalog import Catalog
-from recloop.serving.service import RecommenderService, ServedModel
+from recloop.serving.live import LiveState
 
 
 def _fed(events: list[tuple[int, float, float]], n_items: int = 4) -> ItemStats:
@@ -61,18 +60,17 @@ def test_a_worker_sees_another_workers_events_after_sync(redis_url: str, tiny_da
         base.add(0, 500_000.0, 4.0)  # the training base: one rating of item 0
         assert worker_a.append([_like(1, "u1", 1, int(catalog.ids[1]))]) == [True]
         worker_b = open_store(config, n, Path("."))
-        served = ServedModel(cast(Any, None), "1")  # sync_stats never touches the model
-        svc_b = RecommenderService(catalog, {}, base.copy(), worker_b, served)
+        svc_b = LiveState(catalog, {}, base.copy(), worker_b)
         assert svc_b.stats.counts.tolist()[:3] == [1.0, 1.0, 0.0]  # base + the event at start-up
 
         assert worker_a.append([_like(2, "u2", 2, int(catalog.ids[2])),
                                 _like(3, "u3", 1, int(catalog.ids[1]))]) == [True, True]  # fmt: skip
         assert svc_b.stats.counts.tolist()[:3] == [1.0, 1.0, 0.0]  # not yet
-        svc_b.sync_stats()
+        svc_b.sync()
         assert svc_b.stats.counts.tolist()[:3] == [1.0, 2.0, 1.0]  # everyone's, each counted once
         assert svc_b.stats.now == 1_000_003.0
         assert svc_b.stats.trending(1_000_003.0)[1] > svc_b.stats.trending(1_000_003.0)[2] > 0
-        svc_b.sync_stats()  # idempotent
+        svc_b.sync()  # idempotent
         assert svc_b.stats.counts.tolist()[:3] == [1.0, 2.0, 1.0]
         worker_b.close()
     finally:

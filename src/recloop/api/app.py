@@ -102,7 +102,7 @@ def _sync_stats_loop(runtime: Runtime, every_s: float, stop: threading.Event) ->
     """Reload item stats from the shared store every ``every_s`` until ``stop``; errors are logged."""
     while not stop.wait(every_s):
         try:
-            runtime.service.sync_stats()
+            runtime.service.live.sync()
         except Exception as exc:  # Redis away for a moment: keep serving the last stats
             log.error("item stats sync failed", error=repr(exc))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from recloop.serving.catalog import ItemView
-from recloop.serving.service import RecItem
+from recloop.serving.recommender import RecItem
 
 __all__ = ["EventResult", "IngestResponse", "Item", "ItemList", "RecItemOut",
            "Recommendations", "Rejected", "item_out", "rec_out"]  # fmt: skip

@@ -65,7 +65,7 @@ def retrain(
 ) -> None:
     """Train on base + live events, compare with the champion on a fresh window, maybe promote."""
     from recloop.pipelines.retrain import retrain as run_retrain
-    from recloop.pipelines.twostage import TwoStageConfig
+    from recloop.ranking.bundle import TwoStageConfig
 
     settings = get_settings()
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),

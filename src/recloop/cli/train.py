@@ -26,14 +26,15 @@ def train(
 ) -> None:
     """Train the two-stage model, evaluate it on P1 beside the baselines, register it."""
     from recloop.pipelines.train import train_and_register
-    from recloop.pipelines.twostage import TwoStageConfig
+    from recloop.pipelines.twostage import with_index
+    from recloop.ranking.bundle import TwoStageConfig
 
     settings = get_settings()
     from recloop.retrieval.index import IndexConfig
 
     if index not in ("flat", "hnsw", "ivf"):
         fail(f"--index {index!r}: choose flat, hnsw or ivf")
-    cfg = TwoStageConfig(max_queries=max_queries, index=IndexConfig(type=index))
+    cfg = with_index(TwoStageConfig(max_queries=max_queries), settings, IndexConfig(type=index))
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
                   console=err_console) as prog:  # fmt: skip
         task = prog.add_task("starting", total=None)

@@ -1,52 +1,43 @@
-"""Serving under an experiment: pick the user's variant, serve its model, log the exposure.
+"""Serving under an experiment: route the user to a variant's model, serve it, log the exposure.
 
 :func:`recommend_with_experiment` is what ``GET /v1/users/{id}/recommendations``
-calls; :func:`attribute_events` is what ``POST /v1/events`` calls after the
-service ingested a batch.
+calls; :func:`attribute_events` is what ``POST /v1/events`` calls with the
+events the recommender applied (validated once, with their stored timestamps).
 
-Variant models: ``champion`` is the runtime's own service (it follows hot
-swaps); a version number or ``challenger`` is loaded once through
+:class:`ExperimentRouter` maps a user to ``(variant, model)``: ``champion``
+is the recommender's own model (it follows hot swaps); a version number or
+``challenger`` is loaded once through
 :func:`recloop.serving.runtime.load_champion` and kept in a small LRU
-(:class:`VariantModels`; ``challenger`` is resolved on first use in the
-process); ``popular`` ranks unseen items by all-time count. A variant's
-model runs on a shallow copy of the runtime's service (same catalog, base
-history, live store and item stats), so every variant sees the same live
-events. If a variant's model cannot be loaded the user gets the champion's
-list, no exposure is logged, and the error is logged: the request does not
-fail, and the SRM check of the results shows the lost traffic.
+(:class:`VariantModels`); ``popular`` ranks unseen items by all-time count.
+Every model is served by the one recommender over the one live state, with
+per-user caches keyed by the model's version, so every variant sees the same
+live events. If a variant's model cannot be loaded the user gets the
+champion's list, no exposure is logged, and the error is logged: the request
+does not fail, and the SRM check of the results shows the lost traffic.
 """
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import structlog
-from pydantic import ValidationError as PydanticError
 
 from recloop.config import Settings
 from recloop.data.movielens import Dataset
 from recloop.errors import RecloopError
 from recloop.experiments.engine import AttributableEvent, ExperimentEngine
-from recloop.experiments.models import Outcome, Variant
-from recloop.serving.service import (
-    Filters,
-    IngestOutcome,
-    RecItem,
-    RecommendationList,
-    RecommenderService,
-    ServedModel,
-)
-from recloop.serving.validation import EventIn
+from recloop.experiments.models import Experiment, Outcome, Variant
+from recloop.serving.recommender import Filters, RecItem, RecommendationList, Recommender, ServedModel
 
 __all__ = [
+    "ExperimentRouter",
     "ServingRuntime",
     "VariantModels",
     "attribute_events",
@@ -66,7 +57,7 @@ class ServingRuntime(Protocol):
     @property
     def dataset(self) -> Dataset: ...
     @property
-    def service(self) -> RecommenderService: ...
+    def service(self) -> Recommender: ...
 
 
 class VariantModels:
@@ -116,7 +107,7 @@ _DEFAULT_MODELS = VariantModels()
 
 
 def popular_list(
-    service: RecommenderService, user_id: str, k: int = 10, filters: Filters | None = None
+    service: Recommender, user_id: str, k: int = 10, filters: Filters | None = None
 ) -> RecommendationList:
     """The ``k`` most popular items (all-time count, live events included) passing the filters.
 
@@ -125,13 +116,14 @@ def popular_list(
     """
     t0 = time.perf_counter()
     f = filters or Filters()
-    allowed = service.catalog.allowed(f.include_genres, f.exclude_genres, f.year_min, f.year_max)
+    live = service.live
+    allowed = live.catalog.allowed(f.include_genres, f.exclude_genres, f.year_min, f.year_max)
     if f.exclude_seen:
-        allowed[service.history(user_id).seen] = False
-    counts = service.stats.counts
+        allowed[live.history(user_id).seen] = False
+    counts = live.stats.counts
     order = np.argsort(-counts, kind="stable")
     top = order[allowed[order]][:k]
-    items = [RecItem(service.catalog.view(int(i)), float(counts[i]), "popular", "popular with everyone")
+    items = [RecItem(live.catalog.view(int(i)), float(counts[i]), "popular", "popular with everyone")
              for i in top.tolist()]  # fmt: skip
     return RecommendationList(user_id, items, "popular", str(uuid.uuid4()),
                               (time.perf_counter() - t0) * 1000)  # fmt: skip
@@ -142,85 +134,71 @@ def serve_variant(
     models: VariantModels | None = None,
 ) -> RecommendationList:  # fmt: skip
     """The list ``variant``'s model serves to the user (no experiment bookkeeping)."""
-    models = models or _DEFAULT_MODELS
     if variant.model == "popular":
         return popular_list(runtime.service, user_id, k, filters)
     if variant.model == "champion":
         return runtime.service.recommend(user_id, k, filters)
-    served = models.get(runtime, variant.model)
-    service = runtime.service
-    if served.version != service.model.version:
-        service = copy.copy(service)  # shares catalog, histories, store and stats
-        service.swap(served)
-    return service.recommend(user_id, k, filters)
+    served = (models or _DEFAULT_MODELS).get(runtime, variant.model)
+    return runtime.service.recommend(user_id, k, filters, served=served)
+
+
+class ExposureSink(Protocol):
+    """Where exposures go (the experiment engine, in production)."""
+
+    def record_exposure(self, experiment: Experiment, variant: str, user_id: str, request_id: str,
+                        items: Sequence[int]) -> object: ...  # fmt: skip
+
+
+@dataclass
+class ExperimentRouter:
+    """``route(user) -> (variant, list)`` under the running experiment, exposures to ``sink``."""
+
+    runtime: ServingRuntime
+    engine: ExperimentEngine
+    models: VariantModels | None = None
+
+    def route(self, user_id: str) -> tuple[Experiment, Variant] | None:
+        """The running experiment and the user's variant (None: no experiment runs)."""
+        exp = self.engine.running()
+        return None if exp is None else (exp, self.engine.assign(exp, user_id))
+
+    def recommend(self, user_id: str, k: int = 10, filters: Filters | None = None,
+                  sink: ExposureSink | None = None) -> tuple[RecommendationList, str | None]:  # fmt: skip
+        """The user's list and variant name (None when no experiment runs or the variant failed)."""
+        routed = self.route(user_id)
+        if routed is None:
+            return self.runtime.service.recommend(user_id, k, filters), None
+        exp, variant = routed
+        try:
+            recs = serve_variant(self.runtime, variant, user_id, k, filters, self.models)
+        except RecloopError as exc:
+            log.error("variant_unavailable", experiment=exp.id, variant=variant.name, model=variant.model,
+                      error=exc.message)  # fmt: skip
+            return self.runtime.service.recommend(user_id, k, filters), None
+        (sink or self.engine).record_exposure(exp, variant.name, user_id, recs.request_id,
+                                              [r.item.item_id for r in recs.items])  # fmt: skip
+        return recs, variant.name
 
 
 def recommend_with_experiment(
     runtime: ServingRuntime, engine: ExperimentEngine, user_id: str, k: int = 10,
     filters: Filters | None = None, *, models: VariantModels | None = None,
 ) -> tuple[RecommendationList, str | None]:  # fmt: skip
-    """The user's list and variant name (None when no experiment runs).
-
-    With a running experiment: assign the user, serve the variant's model
-    and log the exposure under the list's ``request_id``.
-    """
-    exp = engine.running()
-    if exp is None:
-        return runtime.service.recommend(user_id, k, filters), None
-    variant = engine.assign(exp, user_id)
-    try:
-        recs = serve_variant(runtime, variant, user_id, k, filters, models)
-    except RecloopError as exc:
-        log.error("variant_unavailable", experiment=exp.id, variant=variant.name, model=variant.model,
-                  error=exc.message)  # fmt: skip
-        return runtime.service.recommend(user_id, k, filters), None
-    engine.record_exposure(exp, variant.name, user_id, recs.request_id, [r.item.item_id for r in recs.items])
-    return recs, variant.name
+    """The user's list and variant name through an :class:`ExperimentRouter`."""
+    return ExperimentRouter(runtime, engine, models).recommend(user_id, k, filters)
 
 
-@dataclass(frozen=True, slots=True)
-class _Posted:
-    """An event as posted (fields of :class:`AttributableEvent`)."""
+def attribute_events(engine: ExperimentEngine, applied: Iterable[AttributableEvent]) -> list[Outcome]:
+    """Attribute the events the recommender applied to the running experiment.
 
-    event_id: str
-    user_id: str
-    item_id: int
-    type: str
-    value: float | None
-    timestamp: float
-    request_id: str | None
-
-
-def _from_payload(raw: Mapping[str, Any]) -> _Posted | None:
-    try:
-        ev = EventIn.model_validate(raw)
-    except PydanticError:
-        return None
-    ts = time.time() if ev.timestamp is None else float(ev.timestamp)
-    return _Posted(ev.event_id, ev.user_id, ev.item_id, ev.type, ev.value, ts, ev.request_id)
-
-
-def attribute_events(
-    engine: ExperimentEngine, events: Iterable[AttributableEvent | Mapping[str, Any]],
-    outcome: IngestOutcome | None = None,
-) -> list[Outcome]:  # fmt: skip
-    """Attribute events to the running experiment; returns the outcomes recorded.
-
-    ``events`` are validated events or the raw payloads as posted; with the
-    service's ``outcome`` of the same batch, only events it ``applied`` count
-    (duplicates and rejected events are skipped; attribution is idempotent
-    by ``event_id`` anyway).
+    Pass :attr:`~recloop.serving.recommender.IngestOutcome.applied`: validated once,
+    duplicates and rejected events already left out, timestamps as stored
+    (attribution is idempotent by ``event_id`` anyway).
     """
     if engine.running() is None:
         return []
-    statuses = [s for _, s, _ in outcome.results] if outcome is not None else None
     recorded: list[Outcome] = []
-    for n, raw in enumerate(events):
-        if statuses is not None and (n >= len(statuses) or statuses[n] != "applied"):
-            continue
-        ev = _from_payload(raw) if isinstance(raw, Mapping) else raw
-        if ev is None:
-            continue
+    for ev in applied:
         out = engine.attribute(ev)
         if out is not None:
             recorded.append(out)

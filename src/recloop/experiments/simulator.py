@@ -288,4 +288,4 @@ class InProcessClient:
         """Ingest through the service, then attribute to the experiment."""
         outcome = self.runtime.service.ingest(events)
         if self.engine is not None:
-            attribute_events(self.engine, events, outcome)
+            attribute_events(self.engine, outcome.applied)

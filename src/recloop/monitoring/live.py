@@ -17,7 +17,6 @@ import numpy as np
 from recloop.events.schema import EVENT_TYPES, Event
 from recloop.monitoring.drift import SlidingRate
 from recloop.monitoring.metrics import Instruments
-from recloop.retrieval.candidates import SOURCES
 
 __all__ = ["LiveStats"]
 
@@ -50,7 +49,7 @@ class LiveStats:
         self.recommended: dict[str, set[int]] = {}
         self.positive_rate = SlidingRate(1000)
         self.recommended_events = 0
-        self._candidate_children = [instruments.candidates.labels(name) for name in SOURCES]
+        self._candidate_children: dict[str, Any] = {}  # per source name, made on first use
         self._appends = instruments.store_ops.labels("append")
         self._scores_hit = instruments.user_scores.labels("hit")
         self._scores_miss = instruments.user_scores.labels("miss")
@@ -106,8 +105,12 @@ class LiveStats:
             b.users.add(user_id)
             self.recommended[user_id] = set(ranked.items[:20].tolist())
             self.recent_recs.append((np.asarray(ranked.scores[:10]), cold, ranked.items[:10].copy()))
-        per_source = np.bincount(ranked.candidates.origin, minlength=len(SOURCES))
-        for child, n in zip(self._candidate_children, per_source.tolist(), strict=True):
+        names = ranked.source_names
+        per_source = np.bincount(ranked.candidates.origin, minlength=len(names))
+        for name, n in zip(names, per_source.tolist(), strict=True):
+            child = self._candidate_children.get(name)
+            if child is None:
+                child = self._candidate_children[name] = self.m.candidates.labels(name)
             child.observe(float(n))
 
     def snapshot(self, model_version: str) -> dict[str, Any]:

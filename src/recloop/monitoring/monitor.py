@@ -41,7 +41,7 @@ class DriftMonitor:
         self.service, self.live = service, live
         self.thresholds = thresholds or DriftThresholds()
         self.on_alert = on_alert
-        self.genre_of = [v.genres for v in service.catalog.views]
+        self.genre_of = [v.genres for v in service.live.catalog.views]
         self.sample_users = sample_users
         self.reference = self._reference(sample_users)
         self.reference_version = str(service.model.version)
@@ -58,23 +58,24 @@ class DriftMonitor:
         return dict(c)
 
     def _reference(self, sample_users: int) -> DriftInputs:
-        svc = self.service
-        base = svc.base
-        users = sorted(base)[:: max(1, len(base) // sample_users)][:sample_users]
-        rows = [(i, t, r) for u in base for i, t, r in zip(*base[u], strict=True)]
-        rows.sort(key=lambda x: x[1])
-        recent = rows[-max(1, len(rows) // 10) :]
-        items = [i for i, _, _ in recent]
-        pop = np.log1p(svc.stats.counts)
+        live = self.service.live
+        base = live.base
+        users = sorted(base.rows)[:: max(1, len(base.rows) // sample_users)][:sample_users]
+        order = np.argsort(base.timestamps, kind="stable")
+        recent = order[-max(1, len(order) // 10) :]
+        items = base.items[recent].tolist()
+        stats = live.stats
+        pop = np.log1p(stats.counts)
         scores, recs = [], []
+        model = self.service.model.model
         for u in users:
-            ranked = svc.model.model.rank(svc.history(u), svc.stats, svc.stats.now, 10)
+            ranked = model.rank(live.history(u), stats, stats.now, 10)
             scores.extend(ranked.scores.tolist())
             recs.extend(ranked.items.tolist())
         return DriftInputs(
             output_scores=np.asarray(scores), cold_start_share=0.0,
             recommended_counts={str(k): v for k, v in Counter(recs).items()},
-            numeric={"rating": np.asarray([r for _, _, r in recent], dtype=float),
+            numeric={"rating": base.ratings[recent].astype(float),
                      "item_popularity": pop[items]},
             categorical={"event_type": {"rate": len(recent)}, "genre": self._genres(items)},
         )  # fmt: skip
@@ -96,7 +97,7 @@ class DriftMonitor:
             return None
         items = [i for i, _, _ in events]
         ratings = [r for _, t, r in events if t == "rate"]
-        pop = np.log1p(self.service.stats.counts)
+        pop = np.log1p(self.service.live.stats.counts)
         return DriftInputs(
             output_scores=np.concatenate([s for s, _, _ in recs]),
             cold_start_share=float(np.mean([c for _, c, _ in recs])),

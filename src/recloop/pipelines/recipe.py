@@ -13,14 +13,15 @@ from typing import Any
 
 import pandas as pd
 
-from recloop.config import ALSParams, Settings
+from recloop.config import Settings
 from recloop.data.movielens import Dataset
 from recloop.evaluation.protocols import ModelBuilder, OnlineModel
-from recloop.pipelines.bundle import load_bundle
-from recloop.pipelines.twostage import TwoStageConfig, fit_two_stage, item_stats, replay_histories
+from recloop.pipelines.twostage import fit_two_stage
+from recloop.ranking.bundle import load_bundle
+from recloop.ranking.inputs import item_stats, replay_histories
 from recloop.registry import registry_from_settings
+from recloop.serving.recommender import ServedModel
 from recloop.serving.replay import service_session
-from recloop.serving.service import ServedModel
 from recloop.serving.session import ModelSession
 
 __all__ = ["registered_builder"]
@@ -40,10 +41,8 @@ def registered_builder(alias: str, settings: Settings) -> ModelBuilder:
         if same_split:
             stats = item_stats(dataset, frame, loaded.config.half_life_days)
             return ModelSession(loaded.model, stats, replay_histories(dataset, frame))
-        cfg = TwoStageConfig.model_validate(loaded.meta["config"])
-        als = ALSParams.model_validate(loaded.meta["als"])
-        local = settings.model_copy(update={"models": settings.models.model_copy(update={"als": als})})
-        model, _, _ = fit_two_stage(dataset, frame, local, cfg)
+        cfg = loaded.config  # the whole recipe: every source's parameters
+        model, _, _ = fit_two_stage(dataset, frame, settings, cfg)
         served = ServedModel(model, f"{info.version}-refit")
         return service_session(dataset, frame, served, cfg.half_life_days)
 

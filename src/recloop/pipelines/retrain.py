@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import structlog
 
-from recloop.config import ALSParams, Settings
+from recloop.config import Settings
 from recloop.data import Dataset, event_order, load_dataset
 from recloop.errors import ValidationError
 from recloop.evaluation.baselines import BASELINE_NAMES, baseline_builder
@@ -38,7 +38,6 @@ from recloop.evaluation.protocols import OnlineModel
 from recloop.evaluation.splits import temporal_user_split
 from recloop.events.schema import Event
 from recloop.features.store import open_store
-from recloop.pipelines.bundle import LoadedBundle, load_bundle
 from recloop.pipelines.compare import (
     Check,
     Policy,
@@ -49,7 +48,9 @@ from recloop.pipelines.compare import (
     split_window,
 )
 from recloop.pipelines.train import train_and_register
-from recloop.pipelines.twostage import TwoStageConfig, fit_two_stage, item_stats, replay_histories
+from recloop.pipelines.twostage import fit_two_stage
+from recloop.ranking.bundle import LoadedBundle, TwoStageConfig, load_bundle
+from recloop.ranking.inputs import item_stats, replay_histories
 from recloop.registry import CHAMPION, ModelRegistry, registry_from_settings
 from recloop.serving.session import ModelSession
 
@@ -178,9 +179,7 @@ def _champion(
     clean = last is not None and int(last) < int(window.events["timestamp"].iloc[0])
     if mode == "auto" and clean:
         return _session(dataset, bundle, window), "artifact"
-    als = ALSParams.model_validate(bundle.meta["als"])
-    local = settings.model_copy(update={"models": settings.models.model_copy(update={"als": als})})
-    model, _, _ = fit_two_stage(dataset, fit_frame, local, bundle.config)
+    model, _, _ = fit_two_stage(dataset, fit_frame, settings, bundle.config)  # its own recipe
     refitted = LoadedBundle(model, bundle.config, bundle.meta)
     return _session(dataset, refitted, window), "refit"
 

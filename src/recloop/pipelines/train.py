@@ -21,9 +21,10 @@ from recloop.data import Dataset, load_dataset
 from recloop.evaluation.baselines import BASELINE_NAMES, baseline_builder
 from recloop.evaluation.protocols import EvaluationReport, ModelBuilder, run_p1
 from recloop.evaluation.splits import temporal_user_split
-from recloop.pipelines.bundle import save_bundle
 from recloop.pipelines.card import model_card, plot_importances
-from recloop.pipelines.twostage import TwoStageConfig, fit_two_stage, replay_histories
+from recloop.pipelines.twostage import fit_two_stage
+from recloop.ranking.bundle import TwoStageConfig, save_bundle
+from recloop.ranking.inputs import replay_histories
 from recloop.registry import ModelVersionInfo, registry_from_settings
 from recloop.serving.session import ModelSession
 
@@ -90,7 +91,7 @@ def train_and_register(
     facts = {**fitted["facts"], "train_rows": len(train), "test_rows": len(test),
              "data_source": data.source, "last_timestamp": int(train["timestamp"].max())}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        bundle = save_bundle(model, cfg, settings.models.als, facts, data.item_ids,
+        bundle = save_bundle(model, cfg, facts, data.item_ids,
                              Path(tmp) / "bundle")  # fmt: skip
         (bundle / "evaluation_p1.json").write_text(json.dumps(report.to_dict(), indent=1))
         (bundle / "importances.json").write_text(json.dumps(model.ranker.importances(), indent=1))

@@ -14,78 +14,48 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
 
 from recloop.config import Settings
 from recloop.data.movielens import Dataset
 from recloop.evaluation.baselines import train_data
-from recloop.ranking.features import FEATURE_NAMES, FeatureBuilder, UserProfiles
-from recloop.ranking.ranker import LambdaRanker, RankerConfig, RankingFrame
-from recloop.retrieval import ALSScorer, EASEScorer, ItemKNNScorer
-from recloop.retrieval.candidates import CandidateConfig, CandidateSources
+from recloop.ranking.bundle import TwoStageConfig, feature_builder
+from recloop.ranking.inputs import item_stats, replay_histories
+from recloop.ranking.model import TwoStageModel
+from recloop.ranking.ranker import LambdaRanker, RankingFrame
+from recloop.retrieval.candidates import CandidateConfig, CandidateSources, default_candidates
 from recloop.retrieval.history import History
 from recloop.retrieval.index import IndexConfig, build_index, recall_against_exact
-from recloop.retrieval.sequence import TransitionScorer
+from recloop.retrieval.sources import FitContext, source_kind
+from recloop.retrieval.sources.als import ALSSource
 from recloop.retrieval.trending import ItemStats
-from recloop.serving.model import TwoStageModel
 
-__all__ = ["TwoStageConfig", "fit_sources", "fit_two_stage", "item_stats", "replay_histories"]
+__all__ = ["fit_sources", "fit_two_stage", "resolved", "with_index"]
 
 Stage = Callable[[str], None]
 
 
-class TwoStageConfig(BaseModel):
-    """Everything that defines a two-stage training run besides the data."""
-
-    candidates: CandidateConfig = CandidateConfig()
-    ranker: RankerConfig = RankerConfig()
-    index: IndexConfig = IndexConfig()
-    label_fraction: float = 0.2
-    label_horizon: int = 5  # chosen on the validation splits (P2-val +2.8% over 3 seeds)
-    max_queries: int = 5000
-    valid_fraction: float = 0.2
-    half_life_days: float = 7.0
-    seed: int = 7
+def resolved(cfg: TwoStageConfig, settings: Settings) -> TwoStageConfig:
+    """``cfg`` with its sources spelled out: the default mix with the settings' parameters if empty."""
+    if cfg.candidates.sources:
+        return cfg
+    return cfg.model_copy(update={"candidates": default_candidates(settings.models)})
 
 
-def item_stats(dataset: Dataset, frame: pd.DataFrame, half_life_days: float) -> ItemStats:
-    """Item statistics after ingesting ``frame`` in time order."""
-    stats = ItemStats(dataset.n_items, half_life_days)
-    stats.add_many(dataset.item_index(frame["item_id"]), frame["timestamp"].to_numpy(),
-                   frame["rating"].to_numpy().astype(np.float64))  # fmt: skip
-    return stats
+def with_index(cfg: TwoStageConfig, settings: Settings, index: IndexConfig) -> TwoStageConfig:
+    """``cfg`` (spelled out) with the ALS source searched through ``index``."""
+    full = resolved(cfg, settings)
+    specs = [s.model_copy(update={"params": {**s.params, "index": index.model_dump()}}) if s.kind == "als"
+             else s for s in full.candidates.sources]  # fmt: skip
+    return full.model_copy(update={"candidates": CandidateConfig(sources=specs)})
 
 
 def fit_sources(
     dataset: Dataset, frame: pd.DataFrame, settings: Settings, cfg: TwoStageConfig
 ) -> CandidateSources:
-    """Fit EASE, item-kNN, transitions and ALS (+ its FAISS index) on ``frame``."""
-    td = train_data(dataset, frame)
-    p = settings.models
-    als = ALSScorer(p.als).fit(td)
-    return CandidateSources(
-        ease=EASEScorer(p.ease).fit(td).weights,
-        itemknn=ItemKNNScorer(p.itemknn).fit(td).sim,
-        sequence=TransitionScorer().fit(td),
-        als=als,
-        index=build_index(cfg.index, als.item_factors),
-        config=cfg.candidates,
-    )
-
-
-def replay_histories(
-    dataset: Dataset, frame: pd.DataFrame
-) -> dict[str, tuple[list[int], list[int], list[float]]]:
-    """Per user id (str): items, timestamps, ratings of ``frame`` in time order."""
-    out: dict[str, tuple[list[int], list[int], list[float]]] = {}
-    items = dataset.item_index(frame["item_id"])
-    for u, i, t, r in zip(frame["user_id"].astype(str), items, frame["timestamp"],
-                          frame["rating"], strict=True):  # fmt: skip
-        h = out.setdefault(u, ([], [], []))
-        h[0].append(int(i))
-        h[1].append(int(t))
-        h[2].append(float(r))
-    return out
+    """Fit every source of the recipe on ``frame``, in order."""
+    ctx = FitContext(train_data(dataset, frame))
+    specs = resolved(cfg, settings).candidates.sources
+    return CandidateSources([source_kind(s.kind).fit(s, ctx) for s in specs], dataset.n_items)
 
 
 def _history(user: str, h: tuple[list[int], list[int], list[float]] | None) -> History:
@@ -144,28 +114,32 @@ def fit_two_stage(
 ) -> tuple[TwoStageModel, ItemStats, dict[str, float]]:  # fmt: skip
     """Train on ``frame``: returns the model, item stats at its end, and fit facts."""
     say = stage or (lambda _s: None)
+    cfg = resolved(cfg, settings)
     cut = round(len(frame) * (1 - cfg.label_fraction))
     base, label = frame.iloc[:cut], frame.iloc[cut:]
-    genres = dataset.genre_matrix()
-    years = dataset.items["year"].astype("float64").to_numpy()
-    profiles = UserProfiles.from_frame(dataset.users)
     say("fit candidate sources (base period)")
     early = fit_sources(dataset, base, settings, cfg)
-    early_model = TwoStageModel(early, FeatureBuilder(early, genres, years, profiles),
-                                LambdaRanker(cfg.ranker))  # fmt: skip
+    early_features = feature_builder(early, dataset)
+    early_model = TwoStageModel(early, early_features, LambdaRanker(cfg.ranker))
     say("build ranking frames (label period)")
     train_f, valid_f = _frames(dataset, base, label, early_model, cfg)
     say("fit LightGBM LambdaRank")
-    ranker = LambdaRanker(cfg.ranker).fit(train_f, valid_f, list(FEATURE_NAMES))
+    ranker = LambdaRanker(cfg.ranker).fit(train_f, valid_f, list(early_features.names))
     say("refit candidate sources (whole training frame) + index")
     sources = fit_sources(dataset, frame, settings, cfg)
-    model = TwoStageModel(sources, FeatureBuilder(sources, genres, years, profiles), ranker)
+    model = TwoStageModel(sources, feature_builder(sources, dataset), ranker)
     facts = {"train_queries": float(train_f.queries), "valid_queries": float(valid_f.queries),
              "train_rows": float(len(train_f.labels)), "ranker_rounds": float(ranker.best_iteration),
              "ranker_valid_ndcg10": ranker.valid_ndcg}  # fmt: skip
-    if cfg.index.type != "flat":  # how much the approximate index loses against exact search
-        als = sources.als
-        exact = build_index(IndexConfig(type="flat"), als.item_factors)
-        queries = als.user_factors[:: max(1, len(als.user_factors) // 300)]
-        facts["index_recall10_vs_exact"] = recall_against_exact(sources.index, exact, queries, 10)
+    facts |= _index_recall(sources)
     return model, item_stats(dataset, frame, cfg.half_life_days), facts
+
+
+def _index_recall(sources: CandidateSources) -> dict[str, float]:
+    """How much the ALS source's approximate index loses against exact search (none if exact)."""
+    src = next((s for s in sources.sources if isinstance(s, ALSSource)), None)
+    if src is None or src.params.index.type == "flat":
+        return {}
+    exact = build_index(IndexConfig(type="flat"), src.als.item_factors)
+    queries = src.als.user_factors[:: max(1, len(src.als.user_factors) // 300)]
+    return {"index_recall10_vs_exact": recall_against_exact(src.index, exact, queries, 10)}

@@ -3,32 +3,29 @@
 Everything here is computed from the user's history as it stands at the
 query, the item statistics as they stand at the query, and static catalog
 facts, so training frames built at past cut points carry no future data.
+
+Features are declared as a list of :class:`FeatureSpec`; the list order is the
+column order. Each source of the model contributes ``<name>_score`` and
+``<name>_rank`` first; a spec that needs a source the model lacks is left out.
+A bundle stores the names it was trained with and refuses a mismatch at load.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from recloop.retrieval.candidates import SOURCES, Candidates, CandidateSources
+from recloop.retrieval.candidates import Candidates, CandidateSources
 from recloop.retrieval.history import History, recency_weights
 from recloop.retrieval.trending import ItemStats
 
-__all__ = ["FEATURE_NAMES", "FeatureBuilder", "UserProfiles"]
+__all__ = ["FEATURES", "FeatureBuilder", "FeatureInput", "FeatureSpec", "UserProfiles"]
 
 _SECONDS_PER_YEAR = 365.25 * 86400
-
-FEATURE_NAMES: tuple[str, ...] = (
-    *(f"{s}_score" for s in SOURCES),
-    *(f"{s}_rank" for s in SOURCES),
-    "ease_rel", "itemknn_rel", "origin",
-    "sim_last_ease", "sim_last_itemknn", "sim_last3_itemknn_max", "seq_last",
-    "item_rating_mean", "item_rating_n_log", "item_age_years", "trend_share",
-    "user_hist_log", "user_rating_mean", "user_hours_since_last",
-    "user_age", "user_gender", "user_occupation", "genre_match", "user_known",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -53,6 +50,102 @@ class UserProfiles:
         return self.table.get(user_id, (np.nan, np.nan, np.nan))
 
 
+@dataclass(frozen=True)
+class FeatureInput:
+    """One query's inputs to every feature: history, candidates, stats, time, the model's sources."""
+
+    history: History
+    cands: Candidates
+    stats: ItemStats
+    at: float
+    sources: CandidateSources
+    genres: np.ndarray
+    years: np.ndarray
+    profile: tuple[float, float, float]
+
+    @property
+    def items(self) -> np.ndarray:
+        """The candidate items, int64 (n,)."""
+        return self.cands.items
+
+    def rel(self, name: str) -> np.ndarray | float:
+        """Source ``name``'s score relative to its catalog maximum (0 with no history)."""
+        col = self.sources.names.index(name)
+        top = float(self.cands.source_max[col]) if len(self.history.items) else 0.0
+        return self.cands.scores[:, col] / top if top > 0 else 0.0
+
+    def sim_last(self, name: str, last_n: int = 1) -> np.ndarray | float:
+        """Max over the latest ``last_n`` history items of source ``name``'s matrix towards each candidate."""
+        h = self.history.items
+        matrix = self.sources.sources[self.sources.names.index(name)].similarity()
+        if not len(h) or matrix is None:
+            return 0.0
+        if last_n == 1:
+            row: np.ndarray = matrix[int(h[-1]), self.items]
+            return row
+        best: np.ndarray = matrix[h[-last_n:]][:, self.items].max(axis=0)
+        return best
+
+    @cached_property
+    def hours_since_last(self) -> float:
+        """Hours between the latest event and the query (NaN with no dated history)."""
+        if not len(self.history.items):
+            return np.nan
+        last_t = float(self.history.timestamps[-1])
+        return (self.at - last_t) / 3600.0 if last_t > 0 else np.nan
+
+    def genre_match(self) -> np.ndarray | float:
+        """Cosine of each candidate's genres with the user's recency-weighted genre profile."""
+        h = self.history.items
+        if len(h) == 0:
+            return 0.0
+        last = h[-50:]
+        profile = recency_weights(len(last), 0.9) @ self.genres[last]
+        norm = np.linalg.norm(profile) + 1e-9
+        item_g = self.genres[self.items]
+        return np.asarray(item_g @ profile / (np.linalg.norm(item_g, axis=1) + 1e-9) / norm)
+
+    def user_rating_mean(self) -> float:
+        """Mean of the user's explicit ratings (NaN if none)."""
+        rated = self.history.ratings[self.history.ratings > 0]
+        return float(rated.mean()) if len(rated) else np.nan
+
+
+Column = Callable[[FeatureInput], "np.ndarray | float"]
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One feature column: its name, how to compute it, the sources it needs."""
+
+    name: str
+    compute: Column
+    needs: tuple[str, ...] = ()
+
+
+FEATURES: tuple[FeatureSpec, ...] = (
+    FeatureSpec("ease_rel", lambda f: f.rel("ease"), ("ease",)),
+    FeatureSpec("itemknn_rel", lambda f: f.rel("itemknn"), ("itemknn",)),
+    FeatureSpec("origin", lambda f: f.cands.origin),
+    FeatureSpec("sim_last_ease", lambda f: f.sim_last("ease"), ("ease",)),
+    FeatureSpec("sim_last_itemknn", lambda f: f.sim_last("itemknn"), ("itemknn",)),
+    FeatureSpec("sim_last3_itemknn_max", lambda f: f.sim_last("itemknn", 3), ("itemknn",)),
+    FeatureSpec("seq_last", lambda f: f.sim_last("sequence"), ("sequence",)),
+    FeatureSpec("item_rating_mean", lambda f: f.stats.rating_mean()[f.items]),
+    FeatureSpec("item_rating_n_log", lambda f: np.log1p(f.stats.rating_n[f.items])),
+    FeatureSpec("item_age_years", lambda f: f.at / _SECONDS_PER_YEAR + 1970.0 - f.years[f.items]),
+    FeatureSpec("trend_share", lambda f: f.stats.trending(f.at, f.items) / (f.stats.counts[f.items] + 1.0)),
+    FeatureSpec("user_hist_log", lambda f: float(np.log1p(len(f.history.items)))),
+    FeatureSpec("user_rating_mean", FeatureInput.user_rating_mean),
+    FeatureSpec("user_hours_since_last", lambda f: f.hours_since_last),
+    FeatureSpec("user_age", lambda f: f.profile[0]),
+    FeatureSpec("user_gender", lambda f: f.profile[1]),
+    FeatureSpec("user_occupation", lambda f: f.profile[2]),
+    FeatureSpec("genre_match", FeatureInput.genre_match),
+    FeatureSpec("user_known", lambda f: 0.0 if np.isnan(f.profile[0]) else 1.0),
+)
+
+
 class FeatureBuilder:
     """Turns candidates + history + item stats into a float32 feature matrix."""
 
@@ -62,64 +155,28 @@ class FeatureBuilder:
         genres: np.ndarray,
         years: np.ndarray,
         profiles: UserProfiles,
+        specs: tuple[FeatureSpec, ...] = FEATURES,
     ) -> None:
         self.sources = sources
         self.genres = genres.astype(np.float32)
         self.years = years.astype(np.float64)
         self.profiles = profiles
-
-    def _genre_match(self, history: History, items: np.ndarray) -> np.ndarray:
-        if len(history.items) == 0:
-            return np.zeros(len(items), dtype=np.float32)
-        last = history.items[-50:]
-        profile = recency_weights(len(last), 0.9) @ self.genres[last]
-        norm = np.linalg.norm(profile) + 1e-9
-        item_g = self.genres[items]
-        return np.asarray(item_g @ profile / (np.linalg.norm(item_g, axis=1) + 1e-9) / norm)
+        names = set(sources.names)
+        self.specs = tuple(s for s in specs if set(s.needs) <= names)
+        self.names: tuple[str, ...] = (
+            *(f"{n}_score" for n in sources.names),
+            *(f"{n}_rank" for n in sources.names),
+            *(s.name for s in self.specs),
+        )
 
     def build(self, history: History, cands: Candidates, stats: ItemStats, at: float) -> np.ndarray:
-        """Features float32 (n_candidates, len(FEATURE_NAMES)), in FEATURE_NAMES order."""
-        items = cands.items
-        n = len(items)
-        src = self.sources
-        h = history.items
-        if len(h):
-            last = int(h[-1])
-            sim_last_ease = src.ease[last, items]
-            sim_last_knn = src.itemknn[last, items]
-            sim_last3 = src.itemknn[h[-3:]][:, items].max(axis=0)
-            seq_last = src.sequence.trans[last, items]
-            last_t = float(history.timestamps[-1])
-            hours = (at - last_t) / 3600.0 if last_t > 0 else np.nan
-        else:
-            sim_last_ease = sim_last_knn = sim_last3 = seq_last = np.zeros(n)
-            hours = np.nan
-        rated = history.ratings[history.ratings > 0]
-        age, gender, occ = self.profiles.get(history.user_id)
-        known = 0.0 if np.isnan(age) else 1.0
-
-        def rel(col: int) -> np.ndarray:
-            top = float(cands.source_max[col]) if len(h) else 0.0
-            return cands.scores[:, col] / top if top > 0 else np.zeros(n)
-
-        counts = stats.counts[items]
-        n_src = len(SOURCES)
-        x = np.empty((n, len(FEATURE_NAMES)), dtype=np.float32)  # filled in FEATURE_NAMES order
+        """Features float32 (n_candidates, len(self.names)), in ``self.names`` order."""
+        n, n_src = len(cands.items), len(self.sources)
+        x = np.empty((n, len(self.names)), dtype=np.float32)
         x[:, :n_src] = cands.scores
         x[:, n_src : 2 * n_src] = cands.ranks
-        per_item = (
-            rel(0), rel(1), cands.origin,
-            sim_last_ease, sim_last_knn, sim_last3, seq_last,
-            stats.rating_mean()[items], np.log1p(stats.rating_n[items]),
-            at / _SECONDS_PER_YEAR + 1970.0 - self.years[items], stats.trending(at, items) / (counts + 1.0),
-        )  # fmt: skip
-        col = 2 * n_src
-        for values in per_item:
-            x[:, col] = values
-            col += 1
-        per_user = (np.log1p(len(h)), rated.mean() if len(rated) else np.nan, hours, age, gender, occ)
-        x[:, col : col + len(per_user)] = np.asarray(per_user, dtype=np.float64)
-        col += len(per_user)
-        x[:, col] = self._genre_match(history, items)
-        x[:, col + 1] = known
+        f = FeatureInput(history, cands, stats, at, self.sources, self.genres, self.years,
+                         self.profiles.get(history.user_id))  # fmt: skip
+        for col, spec in enumerate(self.specs, start=2 * n_src):
+            x[:, col] = spec.compute(f)
         return x

@@ -1,6 +1,6 @@
 """The P2 protocol's view of the serving path.
 
-``ServiceSession`` adapts a :class:`RecommenderService` (embedded feature
+``ServiceSession`` adapts a :class:`Recommender` (embedded feature
 store in a temporary directory, per-event fold-in) to the protocol interface,
 so ``recloop evaluate --protocol p2`` measures the code the API runs.
 """
@@ -18,8 +18,8 @@ from recloop.config import MemoryStateConfig
 from recloop.data.movielens import Dataset
 from recloop.events.schema import Event
 from recloop.features.store import open_store
+from recloop.serving.recommender import Recommender, ServedModel
 from recloop.serving.runtime import service_for
-from recloop.serving.service import RecommenderService, ServedModel
 
 __all__ = ["ServiceSession", "service_session"]
 
@@ -27,7 +27,7 @@ __all__ = ["ServiceSession", "service_session"]
 class ServiceSession:
     """recommend -> service.rank_items; ingest -> service.apply (durable store + fold-in)."""
 
-    def __init__(self, service: RecommenderService, tmp: tempfile.TemporaryDirectory[str]) -> None:
+    def __init__(self, service: Recommender, tmp: tempfile.TemporaryDirectory[str]) -> None:
         self.service = service
         self._tmp = tmp
         self._ids = itertools.count()
@@ -40,7 +40,7 @@ class ServiceSession:
 
     def ingest(self, user_id: int | str, item: int, rating: float, timestamp: int) -> None:
         ev = Event(f"replay-{next(self._ids)}", str(user_id), int(item),
-                   int(self.service.catalog.ids[item]), "rate", float(timestamp),
+                   int(self.service.live.catalog.ids[item]), "rate", float(timestamp),
                    float(rating) if rating > 0 else None)  # fmt: skip
         if ev.value is None:
             ev = Event(ev.event_id, ev.user_id, ev.item, ev.item_id, "view", ev.timestamp)
@@ -48,7 +48,7 @@ class ServiceSession:
 
     def close(self) -> None:
         """Close the store and remove its temporary directory."""
-        self.service.store.close()
+        self.service.live.store.close()
         self._tmp.cleanup()
 
 

@@ -16,10 +16,11 @@ from recloop.data import Dataset, load_dataset
 from recloop.features.store import FeatureStore, open_store
 from recloop.monitoring.live import LiveStats
 from recloop.monitoring.metrics import Instruments
-from recloop.pipelines.bundle import LoadedBundle, load_bundle
-from recloop.pipelines.twostage import item_stats, replay_histories
+from recloop.ranking.bundle import LoadedBundle, load_bundle
+from recloop.ranking.inputs import item_stats, replay_histories
 from recloop.serving.catalog import Catalog
-from recloop.serving.service import RecommenderService, ServedModel
+from recloop.serving.live import LiveState
+from recloop.serving.recommender import Recommender, ServedModel
 
 __all__ = ["Runtime", "build_runtime", "load_champion", "prepare_for_serving", "service_for"]
 
@@ -30,7 +31,7 @@ class Runtime:
 
     settings: Settings
     dataset: Dataset
-    service: RecommenderService
+    service: Recommender
     store: FeatureStore
     live: LiveStats
     instruments: Instruments
@@ -64,11 +65,11 @@ def prepare_for_serving(bundle: LoadedBundle, settings: Settings) -> LoadedBundl
 def service_for(
     dataset: Dataset, base: pd.DataFrame, store: FeatureStore, served: ServedModel,
     half_life_days: float, observer: LiveStats | None = None, user_cache_mb: float = 128.0,
-) -> RecommenderService:  # fmt: skip
-    """A service over ``base`` interactions (training history) and the live store."""
+) -> Recommender:  # fmt: skip
+    """A recommender over ``base`` interactions (training history) and the live store."""
     stats = item_stats(dataset, base, half_life_days)
-    return RecommenderService(Catalog(dataset), replay_histories(dataset, base), stats, store,
-                              served, observer, user_cache_mb)  # fmt: skip
+    live = LiveState(Catalog(dataset), replay_histories(dataset, base), stats, store)
+    return Recommender(live, served, observer, user_cache_mb)
 
 
 def build_runtime(settings: Settings) -> Runtime:

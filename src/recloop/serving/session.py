@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from recloop.ranking.model import TwoStageModel
 from recloop.retrieval.history import History
 from recloop.retrieval.trending import ItemStats
-from recloop.serving.model import TwoStageModel
 
 __all__ = ["ModelSession"]
 

@@ -3,7 +3,7 @@
 A :class:`ModelWatcher` polls the alias from a background thread. When it
 points at a new version, the bundle is downloaded, loaded and warmed up
 (a few users ranked) off the request path, then handed to
-:meth:`RecommenderService.swap`, which replaces one attribute: a request
+:meth:`Recommender.swap`, which replaces one attribute: a request
 reads the served model once, so requests in flight finish on the old model
 and every later one uses the new. If anything fails while loading, the
 error is logged and the old model keeps serving; the version is retried
@@ -18,14 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import structlog
 
 from recloop.config import Settings
 from recloop.data.movielens import Dataset
-from recloop.pipelines.bundle import LoadedBundle, load_bundle
+from recloop.ranking.bundle import LoadedBundle, load_bundle
 from recloop.registry import CHAMPION, ModelRegistry, registry_from_settings
+from recloop.serving.recommender import Recommender, ServedModel
 from recloop.serving.runtime import prepare_for_serving
-from recloop.serving.service import RecommenderService, ServedModel
 
 __all__ = ["ModelWatcher", "SwapEvent"]
 
@@ -52,7 +53,7 @@ class ModelWatcher:
     """
 
     def __init__(
-        self, service: RecommenderService, settings: Settings, dataset: Dataset,
+        self, service: Recommender, settings: Settings, dataset: Dataset,
         interval_s: float = 5.0, on_swap: Callable[[SwapEvent], None] | None = None, *,
         alias: str = CHAMPION, warmup_users: int = 3, retry_s: float = 60.0,
     ) -> None:  # fmt: skip
@@ -130,10 +131,17 @@ class ModelWatcher:
         t0 = time.perf_counter()
         path = registry.download(version)
         bundle = prepare_for_serving(load_bundle(path, self.dataset), self.settings)
-        svc = self.service
-        users = sorted(svc.base, key=lambda u: -len(svc.base[u][0]))[: self.warmup_users]
+        live = self.service.live
+        if bundle.config.half_life_days != live.half_life_days:
+            log.warning("trending half-life differs from the live state's; restart to rebuild item stats",
+                        bundle_days=bundle.config.half_life_days, live_days=live.half_life_days)  # fmt: skip
+        lengths = np.diff(live.base.offsets)
+        ranked = sorted(live.base.rows.items(), key=lambda r: -lengths[r[1]])
+        users = [u for u, _ in ranked][: self.warmup_users]
+        stats = live.stats
         for user in [*users, "__warmup_cold_user__"]:
-            bundle.model.rank(svc.history(user), svc.stats, svc.stats.now, 10)
+            bundle.model.rank(live.history(user), stats, stats.now, 10)
+        svc = self.service
         served = ServedModel(bundle.model, str(version))
         svc.swap(served)
         return SwapEvent(served.version, current, bundle, path, time.perf_counter() - t0)

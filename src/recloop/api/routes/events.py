@@ -60,7 +60,7 @@ async def post_events(request: Request) -> Response:
     if len(raw) > MAX_BATCH:
         raise ValidationError(f"events: at most {MAX_BATCH} per request, got {len(raw)}")
     outcome = runtime.service.ingest(raw)
-    attribute_events(engine, raw, outcome)  # only applied events count as outcomes
+    attribute_events(engine, outcome.applied)  # only applied events count as outcomes
     m = runtime.instruments
     rejected = [{"index": i, "event_id": eid, "error": err or ""}
                 for i, (eid, s, err) in enumerate(outcome.results) if s == "rejected"]  # fmt: skip

@@ -20,8 +20,8 @@ def search(
 ) -> ItemList:
     """Titles containing every word of ``query`` (most popular first)."""
     svc = runtime.service
-    hits = svc.catalog.search(query, limit, svc.stats.counts)
-    return ItemList(items=[item_out(svc.catalog.view(i)) for i in hits])
+    hits = svc.live.catalog.search(query, limit, svc.live.stats.counts)
+    return ItemList(items=[item_out(svc.live.catalog.view(i)) for i in hits])
 
 
 @router.get("/items/{item_id}/similar")

@@ -14,8 +14,8 @@ from recloop.data.movielens import GENRES
 from recloop.errors import ValidationError
 from recloop.experiments.engine import ExperimentEngine
 from recloop.experiments.serving import recommend_with_experiment
+from recloop.serving.recommender import Filters
 from recloop.serving.runtime import Runtime
-from recloop.serving.service import Filters
 
 router = APIRouter(prefix="/v1", tags=["users"])
 
@@ -70,8 +70,8 @@ async def recommendations(
 @router.get("/users/{user_id}")
 def user(runtime: RuntimeDep, user_id: str) -> dict[str, Any]:
     """History (latest first, at most 200), counts by type and demographics."""
-    svc = runtime.service
-    base = svc.base.get(user_id, ([], [], []))
+    svc = runtime.service.live
+    base = svc.base.lists(user_id)
     live = svc.store.user_events(user_id)
     hist: list[dict[str, Any]] = []
     for i, t, r in zip(*base, strict=True):
@@ -97,6 +97,6 @@ def user(runtime: RuntimeDep, user_id: str) -> dict[str, Any]:
 @router.get("/users")
 def users(runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> dict[str, Any]:
     """MovieLens users, most active first."""
-    base = runtime.service.base
-    top = sorted(base.items(), key=lambda kv: -len(kv[1][0]))[:limit]
-    return {"users": [{"user_id": u, "events": len(h[0])} for u, h in top]}
+    sizes = runtime.service.live.base.sizes()
+    top = sorted(sizes.items(), key=lambda kv: -kv[1])[:limit]
+    return {"users": [{"user_id": u, "events": n} for u, n in top]}

@@ -17,12 +17,16 @@ __all__ = ["Ranked", "TwoStageModel"]
 
 @dataclass(frozen=True)
 class Ranked:
-    """A ranked list: items int64 (k,), ranker scores float64 (k,), the candidates used."""
+    """A ranked list: items int64 (k,), ranker scores float64 (k,), the candidates used.
+
+    ``origin``: index into ``source_names`` of the source that proposed each item.
+    """
 
     items: np.ndarray
     scores: np.ndarray
     origin: np.ndarray
     candidates: Candidates
+    source_names: tuple[str, ...] = ()
 
 
 class TwoStageModel:
@@ -43,8 +47,8 @@ class TwoStageModel:
         cands = self.sources.generate(history, stats, at, user_factor, personal)
         if len(cands.items) == 0:
             e = np.empty(0, dtype=np.int64)
-            return Ranked(e, np.empty(0), e, cands)
+            return Ranked(e, np.empty(0), e, cands, self.sources.names)
         x = self.features.build(history, cands, stats, at)
         scores = self.ranker.predict(x)
         order = np.lexsort((cands.items, -scores))[:k]
-        return Ranked(cands.items[order], scores[order], cands.origin[order], cands)
+        return Ranked(cands.items[order], scores[order], cands.origin[order], cands, self.sources.names)
