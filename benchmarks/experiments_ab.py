@@ -47,7 +47,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from recloop.serving.recommender import Recommender, ServedModel
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -61,6 +60,7 @@ from recloop.experiments.simulator import InProcessClient, SimUser, future_popul
 from recloop.experiments.sqlite_store import SQLiteExperimentStore
 from recloop.pipelines.twostage import fit_two_stage
 from recloop.ranking.bundle import TwoStageConfig
+from recloop.serving.recommender import Recommender, ServedModel
 from recloop.serving.replay import ServiceSession, service_session
 
 DEFAULT_JSON = Path(__file__).parent / "results" / "experiments_ab.json"

@@ -19,7 +19,6 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
-from recloop.serving.recommender import Filters, Recommender, ServedModel
 
 from recloop.api.routes import experiments as routes
 from recloop.config import MemoryStateConfig, Settings
@@ -38,6 +37,7 @@ from recloop.experiments.store import ExperimentStore, open_experiment_store
 from recloop.features.store import open_store
 from recloop.ranking.model import Ranked
 from recloop.retrieval.als import FoldIn
+from recloop.serving.recommender import Filters, Recommender, ServedModel
 from recloop.serving.runtime import service_for
 
 KEY = "test-admin-key"

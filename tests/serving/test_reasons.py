@@ -9,6 +9,7 @@ import numpy as np
 from recloop.config import ALSParams
 from recloop.retrieval.als import ALSScorer
 from recloop.retrieval.candidates import CandidateSources
+from recloop.retrieval.history import History
 from recloop.retrieval.index import IndexConfig, build_index
 from recloop.retrieval.sequence import TransitionScorer
 from recloop.retrieval.sources import SourceSpec
@@ -16,7 +17,6 @@ from recloop.retrieval.sources.als import ALSSource
 from recloop.retrieval.sources.itemitem import EASESource, ItemKNNSource, RecencyWindow
 from recloop.retrieval.sources.popularity import PopularSource, TrendingSource
 from recloop.retrieval.sources.transitions import SequenceSource
-from recloop.retrieval.history import History
 from recloop.serving.catalog import ItemView
 from recloop.serving.reasons import explain_all
 
