@@ -148,7 +148,7 @@ function LiveCharts({ stats, now }: { stats: Stats; now: number }) {
           <BarChart data={rows} margin={margin} barCategoryGap={0}>
             <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" vertical={false} />
             {timeAxis(lo, hi)}
-            <YAxis allowDecimals={false} tick={axis} width={36} label={{ value: 'events', angle: -90, position: 'insideLeft', fontSize: 11, fill: '#64748b' }} />
+            <YAxis allowDecimals={false} tick={axis} width={36} />
             <Tooltip labelFormatter={tooltipTime} />
             <Legend wrapperStyle={{ fontSize: 12 }} />
             {types.map((t, i) => (
@@ -166,7 +166,7 @@ function LiveCharts({ stats, now }: { stats: Stats; now: number }) {
         <BarChart data={rows} margin={margin} barCategoryGap={0}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" vertical={false} />
           {timeAxis(lo, hi)}
-          <YAxis tick={axis} width={36} label={{ value: '/ s', angle: -90, position: 'insideLeft', fontSize: 11, fill: '#64748b' }} />
+          <YAxis tick={axis} width={36} />
           <Tooltip labelFormatter={tooltipTime} formatter={(v) => `${fmtNum(Number(v), 2)} / s`} />
           <Bar dataKey="foldins_per_s" name="fold-ins/s" fill="#6366f1" isAnimationActive={false} />
         </BarChart>
@@ -180,7 +180,7 @@ function LiveCharts({ stats, now }: { stats: Stats; now: number }) {
         <LineChart data={rows} margin={margin}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" vertical={false} />
           {timeAxis(lo, hi)}
-          <YAxis tick={axis} width={36} unit=" ms" domain={[0, (max: number) => Math.max(max, P99_SLO_MS * 1.2)]} tickFormatter={(v: number) => String(Math.round(v))} />
+          <YAxis tick={axis} width={48} domain={[0, (max: number) => Math.max(max, P99_SLO_MS * 1.2)]} tickFormatter={(v: number) => `${Math.round(v)} ms`} />
           <Tooltip labelFormatter={tooltipTime} formatter={(v) => fmtMs(Number(v))} />
           <Legend wrapperStyle={{ fontSize: 12 }} />
           <ReferenceLine
@@ -189,8 +189,8 @@ function LiveCharts({ stats, now }: { stats: Stats; now: number }) {
             strokeDasharray="6 4"
             label={{ value: `p99 target ${P99_SLO_MS} ms`, position: 'insideTopRight', fontSize: 10, fill: '#dc2626' }}
           />
-          <Line type="stepAfter" dataKey="p50_ms" name="p50" stroke="#0ea5e9" dot={false} connectNulls={false} isAnimationActive={false} />
-          <Line type="stepAfter" dataKey="p99_ms" name="p99" stroke="#ef4444" dot={false} connectNulls={false} isAnimationActive={false} />
+          <Line type="stepAfter" dataKey="p50_ms" name="p50" stroke="#0ea5e9" dot={{ r: 1.5 }} connectNulls={false} isAnimationActive={false} />
+          <Line type="stepAfter" dataKey="p99_ms" name="p99" stroke="#ef4444" dot={{ r: 1.5 }} connectNulls={false} isAnimationActive={false} />
         </LineChart>
       </ChartBox>
     </div>

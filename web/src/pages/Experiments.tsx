@@ -100,7 +100,7 @@ function CumulativeChart({ id, metric, samples }: { id: string; metric: string; 
         <LineChart data={rows} margin={{ top: 5, right: 12, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" vertical={false} />
           <XAxis dataKey="t" type="number" scale="time" domain={[lo, hi]} tickFormatter={(v: number) => clockLabel(v)} tick={{ fontSize: 10, fill: '#64748b' }} minTickGap={40} />
-          <YAxis tick={{ fontSize: 10, fill: '#64748b' }} width={44} tickFormatter={(v: number) => fmtRate(metric, v)} />
+          <YAxis tick={{ fontSize: 10, fill: '#64748b' }} width={40} tickFormatter={(v: number) => (metric === 'mean_rating' ? v.toFixed(1) : `${Math.round(v * 100)}%`)} />
           <Tooltip labelFormatter={(v) => clockLabel(Number(v), true)} formatter={(v) => fmtRate(metric, Number(v))} />
           <Legend wrapperStyle={{ fontSize: 11 }} />
           {tags.map((t, i) => (
