@@ -5,7 +5,7 @@ import { api } from '../api/client'
 import type { DriftReport, DriftResponse, DriftScore } from '../api/types'
 import { Badge, Card, Empty, ErrorState, Loading, TableWrap, cx, stackTable, td, th } from '../components/ui'
 import { checkTitle, isPValueKind, kindOfKey } from '../lib/driftNames'
-import { fmtDateTime, fmtNum, fmtP, fmtTick, fmtTime, isNum, toDate } from '../lib/format'
+import { fmtDateTime, fmtNum, fmtP, fmtTick, fmtTime, isNum, pText, toDate } from '../lib/format'
 
 /** Kinds whose threshold applies to the statistic (ks/chi2 thresholds apply to the p-value). */
 const STATISTIC_KINDS = new Set(['psi', 'delta', 'relative_drop'])
@@ -92,7 +92,7 @@ function DriftChart({
           {threshold
             ? `alert above ${threshold.symmetric ? '±' : ''}${fmtNum(threshold.value)}`
             : test
-              ? `latest p = ${fmtP(test.p_value)}, alert below ${fmtNum(test.threshold, 3)}`
+              ? `latest ${pText(test.p_value)}, alert below ${fmtNum(test.threshold, 3)}`
               : 'test statistic'}
           {over && (
             <Badge tone="red" className="ml-1">
