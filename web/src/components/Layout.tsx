@@ -1,7 +1,6 @@
-import { useQuery } from '@tanstack/react-query'
 import { NavLink, Outlet } from 'react-router'
-import { api } from '../api/client'
 import { SettingsPopover } from './Settings'
+import { useServing } from './swap'
 import { cx } from './ui'
 
 const LINKS = [
@@ -13,20 +12,17 @@ const LINKS = [
 ]
 
 function ReadyBadge() {
-  const q = useQuery({
-    queryKey: ['ready'],
-    queryFn: ({ signal }) => api.ready(signal),
-    refetchInterval: 10_000,
-    retry: false,
-  })
+  const { ready: q, pending } = useServing()
   const ready = q.data?.ready === true
   const text = q.isPending
     ? 'checking…'
     : q.isError
       ? 'API unreachable'
-      : ready
-        ? `model v${q.data?.model_version ?? '?'}`
-        : 'no model loaded'
+      : pending
+        ? `v${q.data?.model_version ?? '?'} · swapping to v${pending}…`
+        : ready
+          ? `model v${q.data?.model_version ?? '?'}`
+          : 'no model loaded'
   return (
     <span
       className="inline-flex items-center gap-1.5 text-xs text-slate-300"
@@ -38,7 +34,7 @@ function ReadyBadge() {
         aria-hidden="true"
         className={cx(
           'inline-block h-2 w-2 rounded-full',
-          q.isPending ? 'bg-slate-400' : ready ? 'bg-emerald-400' : 'bg-red-400',
+          q.isPending ? 'bg-slate-400' : pending ? 'animate-pulse bg-amber-400' : ready ? 'bg-emerald-400' : 'bg-red-400',
         )}
       />
       <span className="hidden md:inline">{text}</span>

@@ -1,5 +1,6 @@
 import type { ComponentPropsWithRef, HTMLAttributes, ReactNode } from 'react'
 import { ApiError } from '../api/client'
+import './responsive.css'
 
 export function cx(...parts: (string | false | null | undefined)[]): string {
   return parts.filter(Boolean).join(' ')
@@ -179,7 +180,7 @@ export function ErrorState({
   )
 }
 
-/** A scrollable table wrapper so wide tables do not break phone layouts. */
+/** A scrollable table wrapper for wide screens; on phones tables with class `stack` become cards. */
 export function TableWrap({ children, label }: { children: ReactNode; label: string }) {
   return (
     <div className="-mx-1 overflow-x-auto px-1" role="region" aria-label={label} tabIndex={0}>
@@ -190,5 +191,7 @@ export function TableWrap({ children, label }: { children: ReactNode; label: str
 
 export const th = 'whitespace-nowrap border-b border-slate-200 px-2 py-1.5 text-left text-xs font-semibold uppercase tracking-wide text-slate-500'
 export const td = 'border-b border-slate-100 px-2 py-1.5 align-top'
+/** Class of a data table that turns into a card list below 640 px (cells need `data-label`). */
+export const stackTable = 'stack w-full text-sm'
 export const inputCls =
   'min-h-9 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 placeholder:text-slate-400'

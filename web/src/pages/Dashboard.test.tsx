@@ -1,8 +1,8 @@
 import { screen, waitFor, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
-import { offline, stats } from '../test/fixtures'
+import { NOW_S, offline, stats } from '../test/fixtures'
 import { mockApi, renderPage, reply } from '../test/utils'
-import { Dashboard, offlineModels, seriesRows } from './Dashboard'
+import { Dashboard, P2_COMMAND, offlineModels, onlineSample, seriesRows } from './Dashboard'
 
 describe('Dashboard', () => {
   it('renders counters from /v1/stats', async () => {
@@ -26,7 +26,9 @@ describe('Dashboard', () => {
     expect(rows[0]).toHaveTextContent(/NDCG@10.*Recall@20.*HR@10.*Coverage@10/)
     expect(rows[1]).toHaveTextContent(/champion.*0\.3600.*0\.2800.*0\.7300.*0\.2200/)
     expect(rows[2]).toHaveTextContent(/popular.*0\.2000/)
-    expect(screen.getByText(/No P2 report yet/)).toBeInTheDocument()
+    const p2 = screen.getByText(/No P2 report yet/)
+    expect(p2).toHaveTextContent(P2_COMMAND)
+    expect(P2_COMMAND).toMatch(/^recloop evaluate --protocol p2 /)
   })
 
   it('shows the API detail when stats fail', async () => {
@@ -39,16 +41,44 @@ describe('Dashboard', () => {
     mockApi({ 'GET /v1/stats': { ...stats, series: [] }, 'GET /v1/offline': { model_version: null, p1: null, p2: null } })
     renderPage(<Dashboard />)
     expect(await screen.findAllByText(/No data in the last 10 minutes/)).toHaveLength(3)
-    expect(await screen.findByText(/No offline evaluation reports yet/)).toBeInTheDocument()
+    expect(await screen.findByText(/No P1 report yet/)).toHaveTextContent('recloop train')
+    expect(screen.getByText(/No P2 report yet/)).toHaveTextContent('recloop evaluate --protocol p2')
   })
 })
 
 describe('dashboard data shaping', () => {
-  it('turns series into per-type rows and fold-ins per second', () => {
-    const { rows, types } = seriesRows(stats)
+  it('puts series on the clock: every 5 s bucket of the 10 minutes, empty ones as zero / null', () => {
+    const { rows, types } = seriesRows(stats, NOW_S + 2)
     expect(types).toEqual(['view', 'like', 'rate'])
-    expect(rows[0]).toMatchObject({ view: 10, like: 2, rate: 0, foldins_per_s: 1 })
-    expect(rows[1]).toMatchObject({ view: 12, like: 1, rate: 1, foldins_per_s: 2 })
+    expect(rows).toHaveLength(120)
+    expect(rows[rows.length - 1].t).toBe(NOW_S * 1000)
+    const at = (s: number) => rows.find((r) => r.t === s * 1000)!
+    expect(at(NOW_S - 60)).toMatchObject({ ev_view: 10, ev_like: 2, ev_rate: 0, foldins_per_s: 1, p99_ms: 17 })
+    expect(at(NOW_S - 55)).toMatchObject({ ev_view: 12, ev_like: 1, ev_rate: 1, foldins_per_s: 2 })
+    // the idle bucket between the data and now is a zero count and a latency gap, not dropped
+    expect(at(NOW_S - 50)).toMatchObject({ ev_view: 0, total: 0, foldins_per_s: 0, p50_ms: null, p99_ms: null })
+  })
+
+  it('drops buckets older than the window', () => {
+    const old = { ...stats, series: [{ ...stats.series[0], t: NOW_S - 3600 }] }
+    const { rows } = seriesRows(old, NOW_S)
+    expect(rows.every((r) => r.total === 0)).toBe(true)
+  })
+
+  it('samples the online positive rate per serving model, only once there is feedback on recs', () => {
+    expect(onlineSample(stats, 1000)).toEqual([{ t: 1000, tag: 'v3', v: 0.314 }])
+    expect(onlineSample({ ...stats, online: { positive_rate: null, recommended_events: 0 } }, 1000)).toBeNull()
+  })
+
+  it('states the window of every KPI', async () => {
+    mockApi({ 'GET /v1/stats': stats, 'GET /v1/offline': offline })
+    renderPage(<Dashboard />)
+    const rate = await screen.findByTestId('positive-rate')
+    const card = rate.parentElement!
+    expect(card).toHaveTextContent('Positive on recs')
+    expect(card).toHaveTextContent(/last ≤ 1,000 events on recommended items.*not CTR/)
+    expect(screen.getByTestId('latency-p99').parentElement).toHaveTextContent(/last 5,000 requests · target < 20 ms/)
+    expect(screen.getByTestId('events-total').parentElement).toHaveTextContent('since server start')
   })
 
   it('orders the champion first', () => {

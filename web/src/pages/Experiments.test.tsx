@@ -1,9 +1,9 @@
-import { fireEvent, screen, waitFor } from '@testing-library/react'
+import { fireEvent, screen, waitFor, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
 import { setAdminKey } from '../api/client'
 import { experiments, models, resultsSrm } from '../test/fixtures'
 import { mockApi, renderPage, reply } from '../test/utils'
-import { Experiments, fmtLift, validateExperiment } from './Experiments'
+import { Experiments, fmtLift, modelOptions, validateExperiment, variantVersion } from './Experiments'
 
 const base = {
   'GET /v1/experiments': experiments,
@@ -79,5 +79,79 @@ describe('Experiments', () => {
     ])
     expect(fmtLift(0.052)).toBe('+5.2%')
     expect(fmtLift(null)).toBe('—')
+  })
+
+  it('says "not enough data" for SRM before any exposure', async () => {
+    const empty = {
+      ...resultsSrm,
+      variants: resultsSrm.variants.map((v) => ({ ...v, exposures: 0, successes: 0, rate: null, ci: [null, null] })),
+      lift: null,
+      srm: { p_value: null, mismatch: false },
+    }
+    mockApi({ ...base, 'GET /v1/experiments/{id}/results': empty })
+    renderPage(<Experiments />)
+    expect(await screen.findByTestId('srm-status')).toHaveTextContent('not enough data')
+    expect(screen.getByTestId('verdict')).toHaveTextContent(/^No data yet/)
+  })
+
+  it('reads the result in words with an uplift bar, and promotes a winning version after a confirm', async () => {
+    const exp = { ...experiments.experiments[0], variants: [{ name: 'A', model: 'champion', weight: 1 }, { name: 'B', model: '4', weight: 1 }] }
+    const results = {
+      ...resultsSrm,
+      variants: [resultsSrm.variants[0], { ...resultsSrm.variants[1], model: '4', rate: 0.13 }],
+      lift: 0.15,
+      lift_ci: [0.05, 0.25],
+      srm: { p_value: 0.4, mismatch: false },
+      decision: 'winner:B',
+    }
+    const { calls } = mockApi({
+      ...base,
+      'GET /v1/experiments': { experiments: [exp] },
+      'GET /v1/experiments/{id}/results': results,
+      'POST /v1/models/{version}/promote': { champion: '4', previous: '3' },
+    })
+    setAdminKey('k')
+    renderPage(<Experiments />)
+    const v = await screen.findByTestId('verdict')
+    expect(v).toHaveTextContent('B (4) wins: significantly better CTR than the control A (champion).')
+    expect(screen.getByTestId('lift-sentence')).toHaveTextContent('B (4) has 15.0% higher CTR than A (champion) (95% CI +5.0% to +25.0%); lift = B ÷ A − 1.')
+    expect(screen.getByTestId('uplift-bar')).toHaveAttribute('data-tone', 'good')
+    fireEvent.click(await screen.findByTestId('promote-winner'))
+    fireEvent.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Promote v4' }))
+    await waitFor(() => expect(calls.some((c) => c.method === 'POST' && c.path === '/v1/models/4/promote')).toBe(true))
+  })
+
+  it('creates a bandit with guardrails and auto-promote from dropdowns', async () => {
+    const { calls } = mockApi({ ...base, 'POST /v1/experiments': { ...experiments.experiments[0], id: 'exp-3', name: 'bandit' } })
+    setAdminKey('k')
+    renderPage(<Experiments />)
+    fireEvent.change(await screen.findByTestId('experiment-name'), { target: { value: 'bandit' } })
+    fireEvent.click(screen.getByTestId('mode-bandit'))
+    fireEvent.change(screen.getByTestId('experiment-metric'), { target: { value: 'like_rate' } })
+    fireEvent.click(screen.getByTestId('guardrail-mean_rating'))
+    await waitFor(() => expect(within(screen.getByTestId('variant-model-1')).getAllByRole('option').length).toBeGreaterThan(3))
+    fireEvent.change(screen.getByTestId('variant-model-1'), { target: { value: '4' } })
+    fireEvent.click(screen.getByTestId('auto-promote'))
+    fireEvent.click(screen.getByRole('button', { name: 'Create experiment' }))
+    await waitFor(() => expect(calls.some((c) => c.method === 'POST')).toBe(true))
+    expect(calls.find((c) => c.method === 'POST')!.body).toEqual({
+      name: 'bandit',
+      primary_metric: 'like_rate',
+      mode: 'bandit',
+      guardrails: ['mean_rating'],
+      auto_promote: true,
+      variants: [
+        { name: 'A', model: 'champion', weight: 1 },
+        { name: 'B', model: '4', weight: 1 },
+      ],
+    })
+  })
+
+  it('offers the registry versions, aliases and popular as models', () => {
+    expect(modelOptions(models).map((o) => o.value)).toEqual(['champion', 'challenger', 'popular', '4', '3'])
+    expect(modelOptions(models)[0].label).toBe('champion (now v3)')
+    expect(variantVersion('challenger', models)).toBe('4')
+    expect(variantVersion('popular', models)).toBeNull()
+    expect(variantVersion('7', models)).toBe('7')
   })
 })

@@ -3,8 +3,9 @@ import { useMemo } from 'react'
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import { api } from '../api/client'
 import type { DriftReport, DriftResponse, DriftScore } from '../api/types'
-import { Badge, Card, Empty, ErrorState, Loading, TableWrap, cx, td, th } from '../components/ui'
-import { fmtDateTime, fmtNum, fmtP, fmtTick, fmtTime, isNum, toDate } from '../lib/format'
+import { Badge, Card, Empty, ErrorState, Loading, TableWrap, cx, stackTable, td, th } from '../components/ui'
+import { checkTitle, isPValueKind, kindOfKey } from '../lib/driftNames'
+import { fmtDateTime, fmtNum, fmtP, fmtTick, fmtTime, isNum, pText, toDate } from '../lib/format'
 
 /** Kinds whose threshold applies to the statistic (ks/chi2 thresholds apply to the p-value). */
 const STATISTIC_KINDS = new Set(['psi', 'delta', 'relative_drop'])
@@ -62,11 +63,16 @@ function DriftChart({
   name,
   rows,
   threshold,
+  latest,
 }: {
   name: string
   rows: { t: number; label: string; v: number; alert: boolean }[]
   threshold: ThresholdLine | null
+  latest: DriftReport | null
 }) {
+  const kind = kindOfKey(name)
+  const base = name.includes(':') ? name.slice(0, name.lastIndexOf(':')) : name
+  const test = isPValueKind(kind) ? (latest?.scores ?? []).find((s) => s.name === base && s.kind === kind) : undefined
   const values = rows.map((r) => r.v)
   const lines = threshold ? (threshold.symmetric ? [threshold.value, -threshold.value] : [threshold.value]) : []
   const lo = Math.min(0, ...values, ...lines)
@@ -79,9 +85,15 @@ function DriftChart({
   return (
     <div className="rounded-md border border-slate-200 p-2" data-testid="drift-chart">
       <div className="mb-1 flex flex-wrap items-center justify-between gap-1">
-        <h3 className="text-sm font-medium text-slate-800">{name}</h3>
+        <h3 className="text-sm font-medium text-slate-800" title={name}>
+          {checkTitle(name)}
+        </h3>
         <span className="text-xs text-slate-500">
-          {threshold ? `threshold ${threshold.symmetric ? '±' : ''}${fmtNum(threshold.value)}` : 'p-value test'}
+          {threshold
+            ? `alert above ${threshold.symmetric ? '±' : ''}${fmtNum(threshold.value)}`
+            : test
+              ? `latest ${pText(test.p_value)}, alert below ${fmtNum(test.threshold, 3)}`
+              : 'test statistic'}
           {over && (
             <Badge tone="red" className="ml-1">
               over
@@ -89,7 +101,13 @@ function DriftChart({
           )}
         </span>
       </div>
-      <div className="h-36 w-full" role="img" aria-label={`${name} over time${threshold ? ` against threshold ${threshold.value}` : ''}`}>
+      {isPValueKind(kind) && (
+        <p className="text-[11px] text-slate-500">
+          Plotted: the test statistic ({kind === 'ks' ? 'KS distance' : 'χ²'}); the history keeps no p-values, so the threshold
+          applies to the latest report below.
+        </p>
+      )}
+      <div className="h-36 w-full" role="img" aria-label={`${checkTitle(name)} over time${threshold ? ` against threshold ${threshold.value}` : ''}`}>
         <ResponsiveContainer width="100%" height="100%" minWidth={0} initialDimension={{ width: 300, height: 144 }}>
           <LineChart data={rows} margin={{ top: 5, right: 8, bottom: 0, left: -18 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
@@ -117,12 +135,35 @@ function DriftChart({
   )
 }
 
+/**
+ * A test's p-value on a log scale from 1e-6 to 1 with its alert threshold
+ * marked: left of the mark (red) alerts.
+ */
+export function PValueBar({ p, threshold }: { p: number | null; threshold: number }) {
+  if (!isNum(p)) return <>{fmtP(p)}</>
+  const pos = (x: number) => (Math.min(6, Math.max(0, -Math.log10(Math.max(x, 1e-6)))) / 6) * 100
+  const alert = p < threshold
+  return (
+    <span className="inline-flex items-center justify-end gap-2" data-testid="p-bar" data-alert={alert}>
+      <span className="relative inline-block h-2 w-20 rounded bg-slate-100" aria-hidden="true">
+        <span className="absolute inset-y-0 right-0 rounded bg-red-100" style={{ left: `${100 - pos(threshold)}%` }} />
+        <span className="absolute -top-0.5 h-3 w-0.5 bg-red-500" style={{ right: `${pos(threshold)}%` }} />
+        <span
+          className={cx('absolute top-0 h-2 w-2 -translate-x-1/2 rounded-full', alert ? 'bg-red-600' : 'bg-emerald-600')}
+          style={{ left: `${100 - pos(p)}%` }}
+        />
+      </span>
+      {fmtP(p)}
+    </span>
+  )
+}
+
 function statusOf(s: DriftScore): 'alert' | 'warn' | 'ok' {
   return s.alert ? 'alert' : s.warn ? 'warn' : 'ok'
 }
 
 function LatestReport({ report }: { report: DriftReport | null }) {
-  if (!report) return <Empty>No drift report yet — drift is checked periodically once events flow.</Empty>
+  if (!report) return <Empty>No drift report yet — the monitor needs at least 200 events and 50 served lists in its window, then checks periodically (or open <code className="font-mono">/v1/monitoring/drift?refresh=true</code>).</Empty>
   const alerts = report.scores.filter((s) => s.alert).length
   return (
     <div className="flex flex-col gap-3">
@@ -137,14 +178,13 @@ function LatestReport({ report }: { report: DriftReport | null }) {
         </div>
       )}
       <TableWrap label="Latest drift report">
-        <table className="w-full text-sm" data-testid="drift-table">
+        <table className={stackTable} data-testid="drift-table">
           <thead>
             <tr>
               <th className={th} scope="col">Check</th>
-              <th className={th} scope="col">Kind</th>
               <th className={cx(th, 'text-right')} scope="col">Statistic</th>
               <th className={cx(th, 'text-right')} scope="col">p-value</th>
-              <th className={cx(th, 'text-right')} scope="col">Threshold</th>
+              <th className={cx(th, 'text-right')} scope="col">Alert when</th>
               <th className={th} scope="col">Status</th>
             </tr>
           </thead>
@@ -158,15 +198,21 @@ function LatestReport({ report }: { report: DriftReport | null }) {
                   data-alert={s.alert}
                   className={st === 'alert' ? 'bg-red-50' : st === 'warn' ? 'bg-amber-50' : undefined}
                 >
-                  <th scope="row" className={cx(td, 'text-left font-medium')}>{s.name}</th>
-                  <td className={td}>{s.kind}</td>
-                  <td className={cx(td, 'text-right font-mono tabular-nums')}>{fmtNum(s.statistic, 4)}</td>
-                  <td className={cx(td, 'text-right font-mono tabular-nums')}>{fmtP(s.p_value)}</td>
-                  <td className={cx(td, 'text-right font-mono tabular-nums')}>
-                    {s.kind === 'ks' || s.kind === 'chi2' ? 'p < ' : s.kind === 'delta' ? '|Δ| > ' : '> '}
+                  <th scope="row" className={cx(td, 'text-left font-medium')}>
+                    {checkTitle(s.name, s.kind)}
+                    <div className="font-mono text-[11px] font-normal text-slate-500">
+                      {s.name}:{s.kind}
+                    </div>
+                  </th>
+                  <td data-label="Statistic" className={cx(td, 'text-right font-mono tabular-nums')}>{fmtNum(s.statistic, 4)}</td>
+                  <td data-label="p-value" className={cx(td, 'text-right font-mono tabular-nums')}>
+                    {isPValueKind(s.kind) ? <PValueBar p={s.p_value} threshold={s.threshold} /> : fmtP(s.p_value)}
+                  </td>
+                  <td data-label="Alert when" className={cx(td, 'whitespace-nowrap text-right font-mono tabular-nums')}>
+                    {isPValueKind(s.kind) ? 'p < ' : s.kind === 'delta' ? '|Δ| > ' : '> '}
                     {fmtNum(s.threshold, 3)}
                   </td>
-                  <td className={td}>
+                  <td data-label="Status" className={td}>
                     <Badge tone={st === 'alert' ? 'red' : st === 'warn' ? 'amber' : 'green'}>{st}</Badge>
                   </td>
                 </tr>
@@ -203,20 +249,20 @@ export function Monitoring() {
             {byKey.size === 0 ? (
               <Empty>No drift history yet.</Empty>
             ) : (
-              <div className="grid gap-3 sm:grid-cols-2 xl:grid-cols-3">
+              <div className="grid gap-3 sm:grid-cols-2 xl:grid-cols-3">{/* one chart per check */}
                 {[...byKey.entries()].map(([k, rows]) => (
-                  <DriftChart key={k} name={k} rows={rows} threshold={thresholdFor(k, q.data.latest, q.data.thresholds)} />
+                  <DriftChart key={k} name={k} rows={rows} threshold={thresholdFor(k, q.data.latest, q.data.thresholds)} latest={q.data.latest} />
                 ))}
               </div>
             )}
           </Card>
           <div className="grid gap-4 xl:grid-cols-3">
-            <div className="xl:col-span-2">
+            <div className="min-w-0 xl:col-span-2">
               <Card title="Latest report" aria-label="Latest drift report">
                 <LatestReport report={q.data.latest} />
               </Card>
             </div>
-            <div className="flex flex-col gap-4">
+            <div className="flex min-w-0 flex-col gap-4">
               <Card title="Retraining triggers" aria-label="Retraining triggers">
                 {q.data.triggers.length === 0 ? (
                   <Empty>No retraining triggered yet.</Empty>
@@ -245,7 +291,7 @@ export function Monitoring() {
                   <dl className="grid grid-cols-2 gap-x-3 gap-y-1 text-sm">
                     {Object.entries(q.data.thresholds).map(([k, v]) => (
                       <div key={k} className="contents">
-                        <dt className="text-slate-600">{k}</dt>
+                        <dt className="break-all text-slate-600">{k}</dt>
                         <dd className="text-right font-mono">{isNum(v) ? fmtNum(v, 3) : JSON.stringify(v)}</dd>
                       </div>
                     ))}

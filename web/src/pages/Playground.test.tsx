@@ -156,4 +156,37 @@ describe('Playground', () => {
       expect(last.url.searchParams.get('exclude_genres')).toBe('Horror')
     })
   })
+
+  it('shows a banner when the user is in an experiment variant', async () => {
+    mockApi({
+      ...routes([recs([rec(50, 'Star Wars')], 'req-1', { variant: 'B' })]),
+      'GET /v1/experiments': {
+        experiments: [
+          {
+            id: 'e1',
+            name: 'ease-vs-popular',
+            status: 'running',
+            created_at: '2024-05-01T10:00:00Z',
+            primary_metric: 'ctr',
+            variants: [
+              { name: 'A', model: 'champion', weight: 1 },
+              { name: 'B', model: 'popular', weight: 1 },
+            ],
+          },
+        ],
+      },
+    })
+    renderPlayground()
+    const banner = await screen.findByTestId('experiment-banner')
+    await waitFor(() => expect(banner).toHaveTextContent('“ease-vs-popular”'))
+    expect(banner).toHaveTextContent('User 1 is in variant B')
+    expect(banner).toHaveTextContent('serves popular (most popular unseen items, no model) to about 50% of users')
+  })
+
+  it('shows no banner outside experiments', async () => {
+    mockApi(routes())
+    renderPlayground()
+    await screen.findByTestId('rec-list')
+    expect(screen.queryByTestId('experiment-banner')).toBeNull()
+  })
 })

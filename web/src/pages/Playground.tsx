@@ -560,7 +560,7 @@ function CatalogSearch({ onSend, busy }: { onSend: SendFn; busy: boolean }) {
         <>
           <p className="mb-1 text-xs text-slate-500">{q ? `Results for “${q}”` : 'Popular items'}</p>
           <ul
-            className="-mr-2 flex max-h-[36rem] flex-col overflow-y-auto pr-2"
+            className="-mr-2 flex max-h-72 flex-col overflow-y-auto pr-2 lg:max-h-[36rem]"
             data-testid="search-results"
             aria-busy={res.isFetching}
             aria-label="Search results"
@@ -584,6 +584,47 @@ function CatalogSearch({ onSend, busy }: { onSend: SendFn; busy: boolean }) {
         </>
       )}
     </Card>
+  )
+}
+
+/**
+ * Says so when the shown user is in a running experiment's variant: the list is
+ * then that variant's model (maybe `popular`), not the champion's.
+ */
+export function ExperimentBanner({ current }: { current: Recommendations | undefined }) {
+  const variant = current?.variant ?? null
+  const exps = useQuery({
+    queryKey: ['experiments'],
+    queryFn: ({ signal }) => api.experiments(signal),
+    enabled: variant !== null,
+    staleTime: 30_000,
+  })
+  if (!variant || !current) return null
+  const exp = exps.data?.experiments.find((e) => e.status === 'running' && e.variants.some((v) => v.name === variant))
+  const v = exp?.variants.find((x) => x.name === variant)
+  const total = exp?.variants.reduce((s, x) => s + (x.weight ?? 0), 0) ?? 0
+  const control = exp?.variants[0]
+  return (
+    <div
+      role="status"
+      data-testid="experiment-banner"
+      data-variant={variant}
+      className="mb-2 rounded-md border border-violet-300 bg-violet-50 p-3 text-sm text-violet-900"
+    >
+      <strong>Experiment in progress.</strong> User {current.user_id} is in variant <strong>{variant}</strong>
+      {v ? (
+        <>
+          {' '}
+          of “{exp!.name}”, which serves <strong>{v.model === 'popular' ? 'popular (most popular unseen items, no model)' : v.model}</strong>
+          {total > 0 && <> to about {Math.round((v.weight / total) * 100)}% of users</>}
+          {control && control.name !== v.name && <> (baseline {control.name}: {control.model})</>}.
+        </>
+      ) : (
+        '.'
+      )}{' '}
+      This list is that variant's, not necessarily the champion's; stop the experiment on the Experiments page to
+      give everyone the champion.
+    </div>
   )
 }
 
@@ -777,8 +818,8 @@ export function Playground() {
           <FiltersPanel filters={filters} setFilters={setFilters} genres={genres} />
         </div>
       </Card>
-      <div className="grid gap-4 lg:grid-cols-3">
-        <div className="flex flex-col gap-4 lg:col-span-2">
+      <div className="grid gap-4 lg:grid-cols-3 lg:grid-rows-[auto_1fr]">
+        <div className="order-2 flex min-w-0 flex-col gap-4 lg:order-none lg:col-span-2 lg:col-start-1 lg:row-span-2 lg:row-start-1">
           <Card
             title={userId ? `Top ${filters.k} for user ${userId}` : 'Recommendations'}
             actions={
@@ -789,6 +830,7 @@ export function Playground() {
               )
             }
           >
+            <ExperimentBanner current={data} />
             <div className="mb-2">
               <UpdateSummary update={update} current={data} />
             </div>
@@ -829,9 +871,12 @@ export function Playground() {
             </Card>
           )}
         </div>
-        <div className="flex flex-col gap-4">
-          {userId && <UserProfileCard userId={userId} />}
+        {/* phones: search right after the filters; wide screens: the right column under the profile */}
+        <div className="order-1 min-w-0 lg:order-none lg:col-start-3 lg:row-start-2 lg:self-start">
           <CatalogSearch onSend={send} busy={busy || !userId} />
+        </div>
+        <div className="order-3 min-w-0 lg:order-none lg:col-start-3 lg:row-start-1 lg:self-start">
+          {userId && <UserProfileCard userId={userId} />}
         </div>
       </div>
     </div>

@@ -45,6 +45,9 @@ export const profile: UserProfile = {
   history: [{ item_id: 50, title: 'Star Wars', type: 'rate', value: 5, timestamp: 881250949 }],
 }
 
+/** The start of the current 5 s bucket (unix s): live series are plotted against the clock. */
+export const NOW_S = Math.floor(Date.now() / 5000) * 5
+
 export const stats: Stats = {
   events_total: 12345,
   events_by_type: { view: 10000, like: 2000, rate: 345 },
@@ -55,8 +58,8 @@ export const stats: Stats = {
   model_version: '3',
   online: { positive_rate: 0.314, recommended_events: 120 },
   series: [
-    { t: 1700000000, events: { view: 10, like: 2 }, foldins: 5, p50_ms: 3, p99_ms: 17, active_users: 4 },
-    { t: 1700000005, events: { view: 12, like: 1, rate: 1 }, foldins: 10, p50_ms: 3.5, p99_ms: 19, active_users: 5 },
+    { t: NOW_S - 60, events: { view: 10, like: 2 }, foldins: 5, p50_ms: 3, p99_ms: 17, active_users: 4 },
+    { t: NOW_S - 55, events: { view: 12, like: 1, rate: 1 }, foldins: 10, p50_ms: 3.5, p99_ms: 19, active_users: 5 },
   ],
 }
 

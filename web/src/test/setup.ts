@@ -1,6 +1,8 @@
 import '@testing-library/jest-dom/vitest'
 import { cleanup } from '@testing-library/react'
 import { afterEach, vi } from 'vitest'
+import { setSwapTarget } from '../components/swap'
+import { clearSamples } from '../lib/samples'
 
 // jsdom lacks ResizeObserver (Recharts' ResponsiveContainer uses it).
 class ResizeObserverStub {
@@ -17,6 +19,9 @@ afterEach(() => {
   vi.unstubAllGlobals()
   vi.restoreAllMocks()
   window.localStorage.clear()
+  window.sessionStorage.clear()
+  clearSamples()
+  setSwapTarget(null)
 })
 
 // jsdom has no layout, so Recharts' ResponsiveContainer would measure 0x0 and
