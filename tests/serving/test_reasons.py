@@ -41,7 +41,8 @@ def _sources() -> CandidateSources:
     als = ALSScorer(ALSParams(factors=2))
     als.set_item_factors(np.ones((6, 2), np.float32))
     return CandidateSources([
-        EASESource(_spec("ease"), ease, RecencyWindow()), ItemKNNSource(_spec("itemknn"), knn, RecencyWindow()),
+        EASESource(_spec("ease"), ease, RecencyWindow()),
+        ItemKNNSource(_spec("itemknn"), knn, RecencyWindow()),
         SequenceSource(_spec("sequence"), seq),
         ALSSource(_spec("als"), als, build_index(IndexConfig(type="flat"), als.item_factors)),
         PopularSource(_spec("popular")), TrendingSource(_spec("trending")),
