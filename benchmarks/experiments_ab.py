@@ -134,7 +134,7 @@ def experiment_run(
         first: dict[str, Any] = {}
 
         def look(n: int, _: SimUser) -> None:
-            res = engine.results(exp.id)
+            res = engine.look(exp.id)
             lists = sum(v["exposures"] for v in res["variants"])
             path.append((n, lists, res["sequential"]["p_value"]))
             if not first and res["decision"].startswith("winner:"):
@@ -145,7 +145,7 @@ def experiment_run(
         try:
             report = simulate(InProcessClient(runtime, engine), users, requests_per_user=rpu, seed=seed,
                               run_id=f"run{run}", on_user=look)  # fmt: skip
-            final = engine.results(exp.id)
+            final = engine.look(exp.id)
         finally:
             store.close()
             session.close()

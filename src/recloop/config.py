@@ -118,6 +118,7 @@ class Settings(BaseSettings):
         "trending from Redis, so other workers' events count in its rankings (s)",
     )  # fmt: skip
     swap_poll_s: float = Field(default=30.0, gt=0, description="registry poll for a new champion (s)")
+    experiment_look_s: float = 30.0  # scheduled sequential looks / auto-promotion of experiments
     retrain_in_server: bool = Field(
         default=False, description="run the retraining worker inside `recloop serve`"
     )

@@ -311,7 +311,7 @@ def test_factor_is_folded_in_again_when_another_writer_changed_the_history(
     assert client.get("/v1/stats").json()["foldins_total"] == foldins
 
     runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    other = Event(f"other-{uuid.uuid4().hex}", new_user, runtime.service.catalog.index(2), 2,
+    other = Event(f"other-{uuid.uuid4().hex}", new_user, runtime.service.live.catalog.index(2), 2,
                   "like", time.time())  # fmt: skip
     assert runtime.store.append([other]) == [True]  # as another worker would
     got = ids(recs(client, new_user))
@@ -342,8 +342,8 @@ def test_kept_user_scores_are_reused_and_equal_a_fresh_computation(
     svc = runtime.service
     history = svc.history(new_user)
     model = svc.model.model
-    fresh = model.rank(history, svc.stats, svc.stats.now, 10)  # every source recomputed
-    assert [svc.catalog.view(int(i)).item_id for i in fresh.items] == ids(second)
+    fresh = model.rank(history, svc.live.stats, svc.live.stats.now, 10)  # every source recomputed
+    assert [svc.live.catalog.view(int(i)).item_id for i in fresh.items] == ids(second)
 
 
 def test_a_dislike_or_another_writers_event_makes_the_scores_recomputed(
@@ -358,7 +358,7 @@ def test_a_dislike_or_another_writers_event_makes_the_scores_recomputed(
     assert before[0] not in after
 
     runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    other = Event(f"other-{uuid.uuid4().hex}", new_user, runtime.service.catalog.index(after[0]),
+    other = Event(f"other-{uuid.uuid4().hex}", new_user, runtime.service.live.catalog.index(after[0]),
                   after[0], "like", time.time())  # fmt: skip
     assert runtime.store.append([other]) == [True]  # as another worker sharing Redis would
     assert after[0] not in ids(recs(client, new_user))

@@ -247,7 +247,7 @@ def test_results_match_the_stats_functions(engine: ExperimentEngine, feed: Feed)
     exp = engine.create(spec(planned_exposures=1000))
     feed(exp, "A", 1000, 100)
     feed(exp, "B", 1000, 130)
-    r: dict[str, Any] = engine.results(exp.id)
+    r: dict[str, Any] = engine.look(exp.id)
 
     assert set(r) == RESULT_KEYS
     a, b = r["variants"]
@@ -271,7 +271,7 @@ def test_mean_rating_uses_welch_and_t_intervals(engine: ExperimentEngine, feed: 
     rb = tuple(float(x) for x in np.random.default_rng(2).integers(2, 6, 50))
     feed(exp, "A", 80, 0, ra)
     feed(exp, "B", 80, 0, rb)
-    r: dict[str, Any] = engine.results(exp.id)
+    r: dict[str, Any] = engine.look(exp.id)
 
     a, b = r["variants"]
     assert (a["exposures"], a["successes"], b["successes"]) == (80, 60, 50)
@@ -287,17 +287,17 @@ def test_winner_when_the_sequential_test_rejects(engine: ExperimentEngine, feed:
     exp = engine.create(spec(planned_exposures=2000))
     feed(exp, "A", 2000, 200)
     feed(exp, "B", 2000, 400)
-    r: dict[str, Any] = engine.results(exp.id)
+    r: dict[str, Any] = engine.look(exp.id)
     assert r["sequential"]["reject"] is True and r["sequential"]["p_value"] < 1e-6
     assert r["decision"] == "winner:B"
-    assert engine.stop(exp.id) and engine.results(exp.id)["decision"] == "winner:B"
+    assert engine.stop(exp.id) and engine.look(exp.id)["decision"] == "winner:B"
 
 
 def test_control_wins_when_the_treatment_is_worse(engine: ExperimentEngine, feed: Feed) -> None:
     exp = engine.create(spec())
     feed(exp, "A", 2000, 400)
     feed(exp, "B", 2000, 200)
-    r: dict[str, Any] = engine.results(exp.id)
+    r: dict[str, Any] = engine.look(exp.id)
     assert r["decision"] == "winner:A" and r["lift"] == pytest.approx(-0.5)
 
 
@@ -305,14 +305,14 @@ def test_no_difference_once_stopped_without_rejection(engine: ExperimentEngine, 
     exp = engine.create(spec())
     feed(exp, "A", 300, 30)
     feed(exp, "B", 300, 31)
-    assert engine.results(exp.id)["decision"] == "running"
+    assert engine.look(exp.id)["decision"] == "running"
     engine.stop(exp.id)
-    r: dict[str, Any] = engine.results(exp.id)
+    r: dict[str, Any] = engine.look(exp.id)
     assert (r["status"], r["decision"]) == ("stopped", "no difference")
 
 
 def test_empty_experiment_reports_nulls(engine: ExperimentEngine) -> None:
-    r: dict[str, Any] = engine.results(engine.create(spec()).id)
+    r: dict[str, Any] = engine.look(engine.create(spec()).id)
     assert r["variants"][0] == {"name": "A", "model": "champion", "exposures": 0, "successes": 0,
                                 "rate": None, "ci": [None, None]}  # fmt: skip
     assert (r["lift"], r["lift_ci"], r["p_value"]) == (None, [None, None], None)
@@ -324,7 +324,7 @@ def test_srm_flags_a_skewed_split_and_blocks_the_decision(engine: ExperimentEngi
     exp = engine.create(spec())
     feed(exp, "A", 2000, 200)
     feed(exp, "B", 1700, 400)
-    r: dict[str, Any] = engine.results(exp.id)
+    r: dict[str, Any] = engine.look(exp.id)
     assert r["srm"]["mismatch"] is True and r["srm"]["p_value"] < 1e-3
     assert r["sequential"]["reject"] is True and r["decision"] == "running"
 
@@ -338,7 +338,7 @@ def test_clustered_lists_shrink_the_effective_sample(engine: ExperimentEngine) -
                 engine.record_exposure(exp, variant, user, rid, [1], ts=0.0)
                 if u < clickers:
                     engine.attribute(event(f"c-{rid}", user, 1, rid=rid))
-    r: dict[str, Any] = engine.results(exp.id)
+    r: dict[str, Any] = engine.look(exp.id)
 
     assert [(v["exposures"], v["successes"]) for v in r["variants"]] == [(500, 100), (500, 150)]
     z = two_proportion_ztest(20, 100, 30, 100)  # deff = 5: the 100 users are the sample
@@ -352,18 +352,18 @@ def test_sequential_looks_wait_for_min_users(engine: ExperimentEngine, feed: Fee
     exp = engine.create(spec(min_users=100))
     feed(exp, "A", 60, 0)
     feed(exp, "B", 60, 30)  # overwhelming, but only 60 users per arm
-    r: dict[str, Any] = engine.results(exp.id)
+    r: dict[str, Any] = engine.look(exp.id)
     assert r["p_value"] < 1e-8 and r["sequential"] == {"p_value": 1.0, "reject": False}
     feed(exp, "A", 40, 0)
     feed(exp, "B", 40, 20)
-    assert engine.results(exp.id)["decision"] == "winner:B"
+    assert engine.look(exp.id)["decision"] == "winner:B"
 
 
 def test_srm_counts_users_not_lists(engine: ExperimentEngine, feed: Feed) -> None:
     exp = engine.create(spec())
     feed(exp, "A", 1500, 0, users=500)  # 3 lists per user
     feed(exp, "B", 520, 0)
-    r: dict[str, Any] = engine.results(exp.id)
+    r: dict[str, Any] = engine.look(exp.id)
     assert r["srm"]["mismatch"] is False and r["srm"]["p_value"] > 0.1
 
 
@@ -371,17 +371,17 @@ def test_guardrail_breach_blocks_the_winner(engine: ExperimentEngine, feed: Feed
     exp = engine.create(spec(guardrails=("mean_rating",)))
     feed(exp, "A", 2000, 200, (5.0, 4.0) * 100)
     feed(exp, "B", 2000, 400, (2.0, 1.0) * 100)  # more clicks, much worse ratings
-    r: dict[str, Any] = engine.results(exp.id)
+    r: dict[str, Any] = engine.look(exp.id)
     assert r["sequential"]["reject"] is True and r["decision"] == "running"
     engine.stop(exp.id)
-    assert engine.results(exp.id)["decision"] == "no difference"
+    assert engine.look(exp.id)["decision"] == "no difference"
 
 
 def test_guardrail_without_harm_keeps_the_winner(engine: ExperimentEngine, feed: Feed) -> None:
     exp = engine.create(spec(guardrails=("mean_rating",)))
     feed(exp, "A", 2000, 200, (4.0, 3.0) * 50)
     feed(exp, "B", 2000, 400, (4.0, 3.0) * 50)
-    assert engine.results(exp.id)["decision"] == "winner:B"
+    assert engine.look(exp.id)["decision"] == "winner:B"
 
 
 def test_three_variants_best_significant_treatment_wins(engine: ExperimentEngine, feed: Feed) -> None:
@@ -389,7 +389,7 @@ def test_three_variants_best_significant_treatment_wins(engine: ExperimentEngine
     feed(exp, "A", 2000, 200)
     feed(exp, "B", 2000, 300)
     feed(exp, "C", 2000, 420)
-    r: dict[str, Any] = engine.results(exp.id)
+    r: dict[str, Any] = engine.look(exp.id)
     assert r["decision"] == "winner:C"
     assert r["lift"] == pytest.approx(1.1)
 
@@ -398,10 +398,10 @@ def test_sequential_p_value_is_a_running_minimum(engine: ExperimentEngine, feed:
     exp = engine.create(spec(planned_exposures=500))
     feed(exp, "A", 500, 50)
     feed(exp, "B", 500, 100)
-    early = engine.results(exp.id)["sequential"]["p_value"]
+    early = engine.look(exp.id)["sequential"]["p_value"]
     feed(exp, "A", 500, 50)
     feed(exp, "B", 500, 0)  # B falls back to A's rate: this look alone carries no evidence
-    later = engine.results(exp.id)
+    later = engine.look(exp.id)
     assert early < 0.05 and later["sequential"]["p_value"] == early  # the always-valid p never rises
     assert later["p_value"] == pytest.approx(1.0)
 
@@ -412,10 +412,10 @@ def test_auto_promote_with_the_fake_registry(
     exp = engine.create(spec(("A", "champion", 1), ("B", "2", 1), auto_promote=True))
     feed(exp, "A", 2000, 200)
     feed(exp, "B", 2000, 400)
-    r: dict[str, Any] = engine.results(exp.id)
+    r: dict[str, Any] = engine.look(exp.id)
     assert (r["decision"], r["status"]) == ("winner:B", "stopped")
     assert registry.promoted == [2] and engine.get(exp.id).promoted_version == 2
-    engine.results(exp.id)
+    engine.look(exp.id)
     assert registry.promoted == [2]  # once
 
 
@@ -440,8 +440,38 @@ def test_auto_promote_moves_the_champion_alias(tmp_path: Path, store: Experiment
             engine.record_exposure(exp, variant, rid, rid, [1], ts=0.0)
             if k < clicks:
                 engine.attribute(event(f"e-{rid}", rid, 1, rid=rid))
-    r: dict[str, Any] = engine.results(exp.id)
+    r: dict[str, Any] = engine.look(exp.id)
 
     assert r["decision"] == "winner:B" and r["status"] == "stopped"
     assert registry.alias_version(CHAMPION) == v2.version
     assert engine.get(exp.id).promoted_version == v2.version
+
+
+def test_reading_results_stores_nothing_and_promotes_nothing(
+    engine: ExperimentEngine, feed: Feed, registry: FakeRegistry
+) -> None:
+    """GET results is a pure read: only a scheduled look folds the sequential state and promotes."""
+    exp = engine.create(spec(("A", "champion", 1), ("B", "2", 1), auto_promote=True))
+    feed(exp, "A", 2000, 200)
+    feed(exp, "B", 2000, 400)
+    peeked = [engine.results(exp.id) for _ in range(3)]
+    assert {r["decision"] for r in peeked} == {"winner:B"}  # what a look would decide
+    assert all(r["status"] == "running" for r in peeked) and registry.promoted == []
+    assert engine.store.sequential_p(exp.id, "ctr:B:+") == 1.0  # nothing folded in
+    looked = engine.look(exp.id)
+    assert looked["status"] == "stopped" and registry.promoted == [2]
+    assert engine.store.sequential_p(exp.id, "ctr:B:+") < 0.05
+
+
+def test_the_supervisor_looks_at_the_running_experiment(
+    engine: ExperimentEngine, feed: Feed, registry: FakeRegistry
+) -> None:
+    from recloop.experiments.supervisor import ExperimentSupervisor
+
+    sup = ExperimentSupervisor(engine, interval_s=3600)
+    assert sup.look_now() is None  # nothing runs
+    exp = engine.create(spec(("A", "champion", 1), ("B", "2", 1), auto_promote=True))
+    feed(exp, "A", 2000, 200)
+    feed(exp, "B", 2000, 400)
+    assert sup.look_now() == "winner:B" and registry.promoted == [2] and sup.looks == 1
+    assert engine.get(exp.id).status == "stopped"

@@ -25,6 +25,7 @@ from recloop.config import Settings, get_settings
 from recloop.errors import RecloopError
 from recloop.experiments.engine import ExperimentEngine
 from recloop.experiments.store import open_experiment_store
+from recloop.experiments.supervisor import ExperimentSupervisor
 from recloop.monitoring.monitor import DriftMonitor, drift_alert_writer
 from recloop.pipelines.triggers import RetrainTriggers, drift_gauge_probe, worker_loop
 from recloop.serving.runtime import Runtime, build_runtime
@@ -123,6 +124,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         engine = ExperimentEngine(open_experiment_store(cfg.state, cfg.home), registry_loader)
         app.state.experiments = engine
+        supervisor = ExperimentSupervisor(engine, cfg.experiment_look_s)
+        supervisor.start()
+        app.state.experiment_supervisor = supervisor
 
         def swapped(event: SwapEvent) -> None:
             runtime.bundle, runtime.bundle_dir = event.bundle, event.path
@@ -158,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             stop_worker.set()
             watcher.stop()
+            supervisor.stop()
             monitor.stop()
             engine.store.close()
             runtime.close()

@@ -258,7 +258,27 @@ class ExperimentEngine:
     # -- results ---------------------------------------------------------------------
 
     def results(self, experiment_id: str) -> dict[str, Any]:
-        """The ``Results`` object of docs/API.md; folds this look into the sequential state."""
+        """The ``Results`` object of docs/API.md as of now: a pure read (nothing stored, nothing promoted).
+
+        The sequential p-value shown is the stored running minimum with this look
+        folded in, without storing it; :meth:`look` is what stores looks and promotes.
+        """
+        return self._evaluate(experiment_id, commit=False)
+
+    def look(self, experiment_id: str) -> dict[str, Any]:
+        """One scheduled look: fold it into the sequential state, auto-promote a winner if asked.
+
+        Called by the :class:`ExperimentSupervisor` on a schedule (and by tests), never
+        by a read, so a decision does not depend on anyone watching the results.
+        """
+        return self._evaluate(experiment_id, commit=True)
+
+    def _sequential(self, exp_id: str, key: str, p: float, commit: bool) -> float:
+        if commit:
+            return self.store.min_sequential_p(exp_id, key, p)
+        return min(self.store.sequential_p(exp_id, key), p)
+
+    def _evaluate(self, experiment_id: str, commit: bool) -> dict[str, Any]:
         exp = self.store.get_experiment(experiment_id)
         spec = exp.spec
         counters = self.store.counters(exp.id)
@@ -270,8 +290,8 @@ class ExperimentEngine:
         seq: dict[str, dict[str, float]] = {}
         for t in treatments:
             direction, p = an.look_p_value(control, t, tau, spec.min_users)
-            ps = {d: self.store.min_sequential_p(exp.id, an.direction_key(metric, t.variant.name, d),
-                                                 p if d == direction else 1.0)
+            ps = {d: self._sequential(exp.id, an.direction_key(metric, t.variant.name, d),
+                                      p if d == direction else 1.0, commit)
                   for d in ("+", "-")}  # fmt: skip
             seq[t.variant.name] = ps
         srm = an.srm(exp, counters)
@@ -279,7 +299,7 @@ class ExperimentEngine:
         focus = self._focus(treatments, seq, winner)
         cmp = an.compare(control, focus, metric, spec.alpha)
         p_seq = min(seq[focus.variant.name].values())
-        if winner is not None and exp.status == "running":
+        if commit and winner is not None and exp.status == "running":
             exp = self._maybe_promote(exp, winner)
         decision = f"winner:{winner.name}" if winner else ("running" if exp.status == "running"
                                                            else "no difference")  # fmt: skip

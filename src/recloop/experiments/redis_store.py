@@ -251,6 +251,12 @@ class RedisExperimentStore:
             out = self._min_script(keys=[self._key(experiment_id, "seq")], args=[key, repr(float(p_value))])
         return float(out)
 
+    def sequential_p(self, experiment_id: str, key: str) -> float:
+        """See :meth:`ExperimentStore.sequential_p`."""
+        with self._talking():
+            got = self._r.hget(self._key(experiment_id, "seq"), key)
+        return 1.0 if got is None else float(got)
+
     def clear(self) -> None:
         """Delete every key under ``<prefix>:`` (SCAN + UNLINK; never FLUSHDB)."""
         with self._lock, self._talking():

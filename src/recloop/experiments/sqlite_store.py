@@ -257,6 +257,11 @@ class SQLiteExperimentStore:
                              (experiment_id, key)).fetchone()  # fmt: skip
         return float(row[0])
 
+    def sequential_p(self, experiment_id: str, key: str) -> float:
+        """See :meth:`ExperimentStore.sequential_p`."""
+        row = self._one("SELECT p FROM sequential WHERE experiment_id = ? AND key = ?", (experiment_id, key))
+        return 1.0 if row is None else float(row[0])
+
     def clear(self) -> None:
         """Delete every row of every table."""
         with self._write() as db:

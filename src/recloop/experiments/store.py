@@ -102,6 +102,10 @@ class ExperimentStore(Protocol):
         """Fold ``p_value`` into the stored running minimum under ``key``; return the minimum."""
         ...
 
+    def sequential_p(self, experiment_id: str, key: str) -> float:
+        """The stored running minimum under ``key`` (1.0 if no look was folded in yet); a pure read."""
+        ...
+
     def clear(self) -> None:
         """Delete this store's data (and only this store's). For tests and admins."""
         ...
