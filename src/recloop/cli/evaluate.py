@@ -16,8 +16,8 @@ from recloop.config import get_settings
 from recloop.data import load_dataset
 from recloop.evaluation.baselines import BASELINE_NAMES
 from recloop.evaluation.protocols import EvaluationReport, run_p1, run_p2
-from recloop.evaluation.registry_models import builders_for
 from recloop.evaluation.splits import prequential_split
+from recloop.pipelines.models import builders_for
 
 __all__ = ["evaluate", "render_report", "tune_command"]
 

@@ -198,6 +198,25 @@ def _record(registry: ModelRegistry, d: RetrainDecision, report: Path | None) ->
         })  # fmt: skip
 
 
+def _decision(
+    registry: ModelRegistry, before: int | None, new: int, scores: dict[str, Any], how: str,
+    policy: Policy, common: dict[str, Any],
+) -> RetrainDecision:  # fmt: skip
+    """Promote the challenger or keep the champion, by ``policy`` on the window's scores."""
+    challenger = Contender(new, scores["challenger"])
+    common["baselines"] = {k.removeprefix("baseline."): v for k, v in scores.items()
+                           if k.startswith("baseline.")}  # fmt: skip
+    if before is None:
+        reason = f"no champion before: v{new} became champion as the first version"
+        return RetrainDecision("promoted", reason, None, challenger, None, {}, **common)
+    verdict = decide(scores["champion"], scores["challenger"], policy)
+    if verdict.promote:
+        registry.promote(new)
+    return RetrainDecision("promoted" if verdict.promote else "kept", verdict.reason,
+                           Contender(before, scores["champion"], how), challenger,
+                           verdict.primary, verdict.guardrails, **common)  # fmt: skip
+
+
 def retrain(
     settings: Settings,
     *,
@@ -263,20 +282,8 @@ def retrain(
     say(f"score the window: P1 + P2 replay of {len(window.events)} events")
     scores = score_window(models, data, window)
     timings["score_window_s"] = time.perf_counter() - t
-    challenger = Contender(new, scores["challenger"])
-    base_scores = {k.removeprefix("baseline."): v for k, v in scores.items() if k.startswith("baseline.")}
-    common: dict[str, Any] = dict(baselines=base_scores, window=window.describe(), data=facts,
-                                  policy=policy, timings=timings)  # fmt: skip
-    if before is None:
-        reason = f"no champion before: v{new} became champion as the first version"
-        decision = RetrainDecision("promoted", reason, None, challenger, None, {}, **common)
-    else:
-        verdict = decide(scores["champion"], scores["challenger"], policy)
-        if verdict.promote:
-            registry.promote(new)
-        decision = RetrainDecision("promoted" if verdict.promote else "kept", verdict.reason,
-                                   Contender(before, scores["champion"], how), challenger,
-                                   verdict.primary, verdict.guardrails, **common)  # fmt: skip
+    common = dict(window=window.describe(), data=facts, policy=policy, timings=timings)
+    decision = _decision(registry, before, new, scores, how, policy, common)
     say("record the decision")
     files = write_retrain_report(decision, settings.home / "reports") if write_report else None
     _record(registry, decision, files.json if files else None)

@@ -22,7 +22,7 @@ from recloop.evaluation.baselines import BASELINE_NAMES, baseline_builder
 from recloop.evaluation.protocols import EvaluationReport, ModelBuilder, run_p1
 from recloop.evaluation.splits import temporal_user_split
 from recloop.pipelines.card import model_card, plot_importances
-from recloop.pipelines.twostage import fit_two_stage
+from recloop.pipelines.twostage import fit_two_stage, resolved
 from recloop.ranking.bundle import TwoStageConfig, save_bundle
 from recloop.ranking.inputs import replay_histories
 from recloop.registry import ModelVersionInfo, registry_from_settings
@@ -51,6 +51,17 @@ def _flatten(prefix: str, obj: Any, out: dict[str, Any]) -> None:
         out[prefix] = obj
 
 
+def _metrics(report: EvaluationReport, facts: dict[str, Any]) -> dict[str, float]:
+    """The champion's P1 metrics, each baseline's under ``baseline.<name>.``, fit facts under ``fit.``."""
+    metrics = {k: float(v) for k, v in report.models["champion"].metrics.items()}
+    for name in BASELINE_NAMES:
+        for k, v in report.models[name].metrics.items():
+            metrics[f"baseline.{name}.{k}"] = float(v)
+    metrics.update({f"fit.{k}": float(v) for k, v in facts.items()
+                    if isinstance(v, (int, float, np.floating))})  # fmt: skip
+    return metrics
+
+
 def train_and_register(
     settings: Settings,
     config: TwoStageConfig | None = None,
@@ -61,7 +72,7 @@ def train_and_register(
 ) -> TrainResult:
     """Run the whole pipeline and register a new version (alias ``challenger``)."""
     say = stage or (lambda _s: None)
-    cfg = config or TwoStageConfig()
+    cfg = resolved(config or TwoStageConfig(), settings)  # the recipe spelled out, as registered
     timings: dict[str, float] = {}
     t = time.perf_counter()
     say("load data")
@@ -97,14 +108,8 @@ def train_and_register(
         (bundle / "importances.json").write_text(json.dumps(model.ranker.importances(), indent=1))
         plot_importances(model.ranker.importances(), bundle / "importances.png")
         params: dict[str, Any] = {}
-        _flatten("", {"twostage": cfg.model_dump(mode="json"),
-                      "models": settings.models.model_dump(mode="json")}, params)  # fmt: skip
-        metrics = {k: float(v) for k, v in report.models["champion"].metrics.items()}
-        for name in BASELINE_NAMES:
-            for k, v in report.models[name].metrics.items():
-                metrics[f"baseline.{name}.{k}"] = float(v)
-        metrics.update({f"fit.{k}": float(v) for k, v in facts.items()
-                        if isinstance(v, (int, float, np.floating))})  # fmt: skip
+        _flatten("", {"twostage": cfg.model_dump(mode="json")}, params)
+        metrics = _metrics(report, facts)
         tags = {"protocol": "p1", "data_source": data.source, "stage": run_name}
         card = model_card(report, model.ranker.importances(), facts)
         version = registry.log_version(bundle, params, metrics, tags, card, run_name)

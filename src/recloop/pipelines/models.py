@@ -6,6 +6,7 @@ from recloop.config import Settings
 from recloop.errors import ValidationError
 from recloop.evaluation.baselines import BASELINE_NAMES, baseline_builder
 from recloop.evaluation.protocols import ModelBuilder
+from recloop.pipelines.recipe import registered_builder
 
 __all__ = ["builders_for"]
 
@@ -17,8 +18,6 @@ def builders_for(names: list[str], settings: Settings) -> list[ModelBuilder]:
         if name in BASELINE_NAMES:
             out.append(baseline_builder(name, settings))
         elif name == "champion" or name == "challenger":
-            from recloop.pipelines.recipe import registered_builder
-
             out.append(registered_builder(name, settings))
         else:
             raise ValidationError(
