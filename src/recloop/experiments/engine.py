@@ -37,18 +37,15 @@ import numpy as np
 import structlog
 
 from recloop.errors import ConflictError, RecloopError, ValidationError
-from recloop.experiments import analysis as an
 from recloop.experiments.assignment import assign
+from recloop.experiments.decision import judge, render
 from recloop.experiments.models import (
     Experiment,
     ExperimentSpec,
     Exposure,
     Outcome,
-    Results,
-    SequentialOut,
     Variant,
     VariantCounters,
-    VariantResult,
 )
 from recloop.experiments.store import ExperimentStore
 from recloop.registry.models import ModelVersionInfo, PromotionResult
@@ -273,77 +270,12 @@ class ExperimentEngine:
         """
         return self._evaluate(experiment_id, commit=True)
 
-    def _sequential(self, exp_id: str, key: str, p: float, commit: bool) -> float:
-        if commit:
-            return self.store.min_sequential_p(exp_id, key, p)
-        return min(self.store.sequential_p(exp_id, key), p)
-
     def _evaluate(self, experiment_id: str, commit: bool) -> dict[str, Any]:
         exp = self.store.get_experiment(experiment_id)
-        spec = exp.spec
-        counters = self.store.counters(exp.id)
-        metric, alpha = spec.primary_metric, spec.alpha / (len(spec.variants) - 1)
-        arms = [an.arm_stats(v, counters.get(v.name, VariantCounters()), metric, spec.alpha)
-                for v in spec.variants]  # fmt: skip
-        control, treatments = arms[0], arms[1:]
-        tau = an.mixing_sd(spec)
-        seq: dict[str, dict[str, float]] = {}
-        for t in treatments:
-            direction, p = an.look_p_value(control, t, tau, spec.min_users)
-            ps = {d: self._sequential(exp.id, an.direction_key(metric, t.variant.name, d),
-                                      p if d == direction else 1.0, commit)
-                  for d in ("+", "-")}  # fmt: skip
-            seq[t.variant.name] = ps
-        srm = an.srm(exp, counters)
-        winner = None if srm.mismatch else self._winner(spec, counters, treatments, seq, alpha)
-        focus = self._focus(treatments, seq, winner)
-        cmp = an.compare(control, focus, metric, spec.alpha)
-        p_seq = min(seq[focus.variant.name].values())
-        if commit and winner is not None and exp.status == "running":
-            exp = self._maybe_promote(exp, winner)
-        decision = f"winner:{winner.name}" if winner else ("running" if exp.status == "running"
-                                                           else "no difference")  # fmt: skip
-        out = Results(
-            id=exp.id, name=spec.name, status=exp.status,
-            variants=[VariantResult(name=a.variant.name, model=a.variant.model, exposures=a.exposures,
-                                    successes=a.successes, rate=an.finite(a.mean),
-                                    ci=(an.finite(a.ci[0]), an.finite(a.ci[1]))) for a in arms],
-            lift=an.finite(cmp.relative_lift) if cmp else None,
-            lift_ci=(an.finite(cmp.lift_ci[0]), an.finite(cmp.lift_ci[1])) if cmp else (None, None),
-            p_value=an.finite(cmp.p_value) if cmp else None,
-            sequential=SequentialOut(p_value=p_seq, reject=p_seq < alpha),
-            srm=srm, decision=decision,
-        )  # fmt: skip
-        return out.model_dump(mode="json")
-
-    @staticmethod
-    def _winner(
-        spec: ExperimentSpec, counters: dict[str, VariantCounters], treatments: Sequence[an.ArmStats],
-        seq: dict[str, dict[str, float]], alpha: float,
-    ) -> Variant | None:  # fmt: skip
-        """A treatment better than control (the best such), or control if every treatment is worse."""
-        better = [t for t in treatments if seq[t.variant.name]["+"] < alpha]
-        if better:
-            best = max(better, key=lambda t: t.mean).variant
-            losers = [spec.control]
-        elif all(seq[t.variant.name]["-"] < alpha for t in treatments):
-            best, losers = spec.control, [t.variant for t in treatments]
-        else:
-            return None
-        for g in spec.guardrails:
-            if any(an.guardrail_breached(best, lo, counters, g, spec.alpha) for lo in losers):
-                return None
-        return best
-
-    @staticmethod
-    def _focus(
-        treatments: Sequence[an.ArmStats], seq: dict[str, dict[str, float]], winner: Variant | None
-    ) -> an.ArmStats:
-        """The comparison reported at the top level: the winning treatment, else the smallest p."""
-        for t in treatments:
-            if winner is not None and t.variant.name == winner.name:
-                return t
-        return min(treatments, key=lambda t: min(seq[t.variant.name].values()))
+        judged = judge(self.store, exp, commit)
+        if commit and judged.winner is not None and exp.status == "running":
+            exp = self._maybe_promote(exp, judged.winner)
+        return render(exp, judged)
 
     def _maybe_promote(self, exp: Experiment, winner: Variant) -> Experiment:
         version = winner.registry_version
