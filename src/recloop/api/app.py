@@ -13,16 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recloop import __version__
+from recloop.api.errors import install_error_handling
 from recloop.api.routes import events, experiments, items, monitoring, system, users
 from recloop.config import Settings, get_settings
-from recloop.errors import RecloopError
+from recloop.errors import NotFoundError
 from recloop.experiments.engine import ExperimentEngine
 from recloop.experiments.store import open_experiment_store
 from recloop.experiments.supervisor import ExperimentSupervisor
@@ -43,15 +43,6 @@ def web_dist() -> Path | None:
         if (root / "index.html").exists():
             return root
     return None
-
-
-def _explain_error(e: Any) -> str:
-    """One request-validation error as ``where: what``; malformed JSON says where it broke."""
-    if e.get("type") == "json_invalid":
-        pos = e["loc"][-1] if len(e["loc"]) > 1 else "?"
-        why = e.get("ctx", {}).get("error", "invalid JSON")
-        return f"body: malformed JSON at character {pos} ({why}); send a valid JSON document"
-    return f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}"
 
 
 class RequestTimer:
@@ -170,15 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="recloop", version=__version__, lifespan=lifespan,
                   description="Real-time recommendations with the whole MLOps loop.")  # fmt: skip
 
-    @app.exception_handler(RecloopError)
-    async def recloop_error(_: Request, exc: RecloopError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
-
-    @app.exception_handler(RequestValidationError)
-    async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        msgs = [_explain_error(e) for e in exc.errors()]
-        return JSONResponse({"detail": "; ".join(msgs)}, status_code=422)
-
+    install_error_handling(app)
     app.add_middleware(RequestTimer)
 
     for router in (system.router, events.router, users.router, items.router, monitoring.router,
@@ -190,9 +173,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         @app.get("/{path:path}", include_in_schema=False)
         def spa(path: str) -> FileResponse:
+            if path == "v1" or path.startswith("v1/"):  # an API path that matched no route
+                raise NotFoundError(f"no route /{path}; see /docs for the API")
             target = dist / path
             if path and target.is_file() and dist in target.resolve().parents:
                 return FileResponse(target)
             return FileResponse(dist / "index.html")
+
+    else:
+
+        @app.get("/", include_in_schema=False)
+        def no_ui() -> HTMLResponse:
+            return HTMLResponse(
+                "<h1>recloop</h1><p>The API is running (see <a href='/docs'>/docs</a>). The dashboard "
+                "is not built: run <code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code> in "
+                "the checkout, then restart <code>recloop serve</code>.</p>", status_code=200)
 
     return app

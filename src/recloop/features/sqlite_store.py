@@ -199,7 +199,8 @@ class SQLiteFeatureStore:
                 self._conn.executemany(_INSERT, [_row(e) for e in fresh])
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL)
+                    self._conn.execute("ROLLBACK")
                 raise
             self._seen |= fresh_ids
             with self._state_lock:

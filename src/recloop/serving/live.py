@@ -10,12 +10,14 @@ bundle's.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from recloop.errors import StorageUnavailableError
 from recloop.events.schema import Event
 from recloop.features.store import FeatureStore
 from recloop.ranking.inputs import BaseHistories
@@ -116,7 +118,14 @@ class LiveState:
     def apply(self, events: Sequence[Event]) -> list[Event]:
         """Durably store validated events (idempotent by ``event_id``); the ones that were new."""
         with self._lock:
-            new = self.store.append(events)
+            try:
+                new = self.store.append(events)
+            except sqlite3.OperationalError as exc:  # disk full, read-only file, I/O error
+                raise StorageUnavailableError(
+                    f"the embedded state store could not write ({exc}); nothing of this batch was stored. "
+                    "Free disk space or make RECLOOP_HOME writable, then send the batch again "
+                    "(event ids make the retry safe)"
+                ) from exc
             self._stale = True
         return [ev for ev, fresh in zip(events, new, strict=True) if fresh]
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from recloop.errors import RecloopError
 from recloop.events.schema import Event
+from recloop.events.validation import to_event
 from recloop.ranking.model import Ranked, TwoStageModel
 from recloop.retrieval.als import FoldIn
 from recloop.retrieval.candidates import UserScores
@@ -32,7 +33,6 @@ from recloop.retrieval.history import History
 from recloop.serving.catalog import ItemView
 from recloop.serving.live import LiveState
 from recloop.serving.reasons import explain_all
-from recloop.serving.validation import to_event
 
 __all__ = ["Filters", "IngestOutcome", "RecItem", "RecommendationList", "Recommender", "ServedModel"]
 

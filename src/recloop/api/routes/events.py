@@ -8,11 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from recloop.api.schemas import IngestResponse
-from recloop.errors import ValidationError
+from recloop.errors import UnsupportedMediaError, ValidationError
+from recloop.events.validation import EventIn
 from recloop.experiments.engine import ExperimentEngine
 from recloop.experiments.serving import attribute_events
 from recloop.serving.runtime import Runtime
-from recloop.serving.validation import EventIn
 
 router = APIRouter(prefix="/v1", tags=["events"])
 log = structlog.get_logger("recloop.events")
@@ -43,6 +43,11 @@ async def post_events(request: Request) -> Response:
     """
     runtime: Runtime = request.app.state.runtime
     engine: ExperimentEngine = request.app.state.experiments
+    ctype = request.headers.get("content-type", "")
+    if ctype.split(";")[0].strip().lower() != "application/json":
+        raise UnsupportedMediaError(
+            f"Content-Type {ctype or '(none)'}: send the events as application/json", "header.content-type"
+        )
     try:
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError as exc:
@@ -75,5 +80,9 @@ async def post_events(request: Request) -> Response:
     body_out = {"accepted": accepted, "duplicates": duplicates, "rejected": rejected,
                 "results": [{"event_id": eid, "status": s} for eid, s, _ in outcome.results]}  # fmt: skip
     status = 422 if raw and len(rejected) == len(raw) else 200
+    if status == 422:  # nothing applied: the error shape too, naming the first event's fault
+        first = rejected[0]["error"]
+        body_out |= {"error": {"code": "validation_error", "message": first, "field": "events.0"},
+                     "detail": first}  # fmt: skip
     # the IngestResponse shape (response_model, for the OpenAPI schema) written with orjson
     return Response(orjson.dumps(body_out), status_code=status, media_type="application/json")

@@ -38,8 +38,8 @@ async def recommendations(
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     genres: Annotated[str | None, Query(description="comma-separated genres to include")] = None,
     exclude_genres: Annotated[str | None, Query(description="genres to exclude")] = None,
-    year_min: int | None = None,
-    year_max: int | None = None,
+    year_min: Annotated[int | None, Query(ge=0, le=9999, description="earliest release year")] = None,
+    year_max: Annotated[int | None, Query(ge=0, le=9999, description="latest release year")] = None,
     exclude_seen: bool = True,
 ) -> Response:
     """Top-k for the user from their current history (read-your-writes).
