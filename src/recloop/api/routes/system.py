@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from recloop.api.deps import AdminKey, RuntimeDep
@@ -32,7 +32,8 @@ async def ready(request: Request) -> Any:
     return {"ready": True, "model_version": runtime.service.model.version}
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse,
+            responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}})
 def metrics(runtime: RuntimeDep) -> Response:
     """Prometheus exposition."""
     return Response(generate_latest(runtime.instruments.registry), media_type=CONTENT_TYPE_LATEST)
@@ -86,7 +87,9 @@ def models(runtime: RuntimeDep) -> dict[str, Any]:
 
 
 @router.post("/v1/models/{version}/promote", tags=["models"])
-def promote(runtime: RuntimeDep, _admin: AdminKey, version: int) -> dict[str, Any]:
+def promote(
+    runtime: RuntimeDep, _admin: AdminKey, version: Annotated[int, Path(ge=1, le=2**31 - 1)]
+) -> dict[str, Any]:
     """Point ``champion`` at VERSION (the serving process picks it up on its next poll)."""
     from recloop.registry import registry_from_settings
 
