@@ -273,7 +273,8 @@ def test_click_model_examination_probabilities() -> None:
 
 
 def test_simulation_through_the_serving_path_is_repeatable(tiny_dataset: Dataset, tmp_path: Path) -> None:
-    future = {10: (5.0, 500.0), 20: (4.0, 501.0), 30: (2.0, 502.0), 40: (5.0, 503.0), 50: (3.0, 504.0)}
+    t0 = 9e8  # a plausible Unix time (events before 1980 are refused)
+    future = {10: (5.0, t0), 20: (4.0, t0 + 1), 30: (2.0, t0 + 2), 40: (5.0, t0 + 3), 50: (3.0, t0 + 4)}
     users = [SimUser(f"sim-{n}", future) for n in range(40)]
     reports, counters = [], []
     for run in range(2):  # fresh service and store each time: the same seed gives the same run
