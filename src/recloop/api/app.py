@@ -99,6 +99,60 @@ def _sync_stats_loop(runtime: Runtime, every_s: float, stop: threading.Event) ->
             log.error("item stats sync failed", error=repr(exc))
 
 
+def _background_workers(cfg: Settings, runtime: Runtime, stop: threading.Event) -> None:
+    """The in-server retrain worker (if configured) and, on Redis, the item-stats sync."""
+    if cfg.retrain_in_server:
+        triggers = RetrainTriggers(cfg.retrain_interval_s, cfg.retrain_min_events)
+        threading.Thread(
+            target=worker_loop, name="retrain-worker", daemon=True, args=(cfg, stop),
+            kwargs={"triggers": triggers, "store": runtime.store, "dataset": runtime.dataset,
+                    "instruments": runtime.instruments,
+                    "drift_probe": drift_gauge_probe(runtime.instruments)},
+        ).start()  # fmt: skip
+    if cfg.state.type == "redis":  # other workers' events reach popularity and trending
+        threading.Thread(target=_sync_stats_loop, name="stats-sync", daemon=True,
+                         args=(runtime, cfg.stats_sync_s, stop)).start()  # fmt: skip
+
+
+def _experiments(cfg: Settings) -> tuple[ExperimentEngine, ExperimentSupervisor]:
+    """The experiment engine on the configured store, and its started supervisor."""
+
+    def registry_loader() -> Any:  # lazy: MLflow is slow to import
+        from recloop.registry import registry_from_settings
+
+        return registry_from_settings(cfg)
+
+    engine = ExperimentEngine(open_experiment_store(cfg.state, cfg.home), registry_loader)
+    supervisor = ExperimentSupervisor(engine, cfg.experiment_look_s)
+    supervisor.start()
+    return engine, supervisor
+
+
+def _mount_ui(app: FastAPI) -> None:
+    """The built dashboard at ``/`` (SPA fallback outside /v1), or a page saying how to build it."""
+    dist = web_dist()
+    if dist is None:
+
+        @app.get("/", include_in_schema=False)
+        def no_ui() -> HTMLResponse:
+            return HTMLResponse(
+                "<h1>recloop</h1><p>The API is running (see <a href='/docs'>/docs</a>). The dashboard "
+                "is not built: run <code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code> in "
+                "the checkout, then restart <code>recloop serve</code>.</p>", status_code=200)
+
+        return
+    app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def spa(path: str) -> FileResponse:
+        if path == "v1" or path.startswith("v1/"):  # an API path that matched no route
+            raise NotFoundError(f"no route /{path}; see /docs for the API")
+        target = dist / path
+        if path and target.is_file() and dist in target.resolve().parents:
+            return FileResponse(target)
+        return FileResponse(dist / "index.html")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the runtime (data, store, champion) is loaded in the lifespan."""
     cfg = settings or get_settings()
@@ -107,17 +161,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = build_runtime(cfg)
         app.state.runtime = runtime
-
-        def registry_loader() -> Any:  # lazy: MLflow is slow to import
-            from recloop.registry import registry_from_settings
-
-            return registry_from_settings(cfg)
-
-        engine = ExperimentEngine(open_experiment_store(cfg.state, cfg.home), registry_loader)
-        app.state.experiments = engine
-        supervisor = ExperimentSupervisor(engine, cfg.experiment_look_s)
-        supervisor.start()
-        app.state.experiment_supervisor = supervisor
+        engine, supervisor = _experiments(cfg)
+        app.state.experiments, app.state.experiment_supervisor = engine, supervisor
 
         def swapped(event: SwapEvent) -> None:
             runtime.bundle, runtime.bundle_dir = event.bundle, event.path
@@ -128,17 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         watcher.start()
         app.state.watcher = watcher
         stop_worker = threading.Event()
-        if cfg.retrain_in_server:
-            triggers = RetrainTriggers(cfg.retrain_interval_s, cfg.retrain_min_events)
-            threading.Thread(
-                target=worker_loop, name="retrain-worker", daemon=True, args=(cfg, stop_worker),
-                kwargs={"triggers": triggers, "store": runtime.store, "dataset": runtime.dataset,
-                        "instruments": runtime.instruments,
-                        "drift_probe": drift_gauge_probe(runtime.instruments)},
-            ).start()  # fmt: skip
-        if cfg.state.type == "redis":  # other workers' events reach popularity and trending
-            threading.Thread(target=_sync_stats_loop, name="stats-sync", daemon=True,
-                             args=(runtime, cfg.stats_sync_s, stop_worker)).start()  # fmt: skip
+        _background_workers(cfg, runtime, stop_worker)
         monitor = DriftMonitor(runtime.service, runtime.live, on_alert=drift_alert_writer(cfg.home))
         monitor.start(cfg.drift_interval_s)
         app.state.monitor = monitor
@@ -167,26 +202,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (system.router, events.router, users.router, items.router, monitoring.router,
                    experiments.router):  # fmt: skip
         app.include_router(router)
-    dist = web_dist()
-    if dist is not None:
-        app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
-
-        @app.get("/{path:path}", include_in_schema=False)
-        def spa(path: str) -> FileResponse:
-            if path == "v1" or path.startswith("v1/"):  # an API path that matched no route
-                raise NotFoundError(f"no route /{path}; see /docs for the API")
-            target = dist / path
-            if path and target.is_file() and dist in target.resolve().parents:
-                return FileResponse(target)
-            return FileResponse(dist / "index.html")
-
-    else:
-
-        @app.get("/", include_in_schema=False)
-        def no_ui() -> HTMLResponse:
-            return HTMLResponse(
-                "<h1>recloop</h1><p>The API is running (see <a href='/docs'>/docs</a>). The dashboard "
-                "is not built: run <code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code> in "
-                "the checkout, then restart <code>recloop serve</code>.</p>", status_code=200)
-
+    _mount_ui(app)
     return app
