@@ -37,6 +37,17 @@ def _check_server_base(client: Any, data: Any, users: list[Any]) -> None:
         return
 
 
+def _report_table(report: Any, title: str) -> Table:
+    """Users, requests, clicks and CTR per variant."""
+    table = Table(title=title)
+    for col in ("variant", "users", "requests", "clicks", "CTR (lists with a click)"):
+        table.add_column(col, justify="left" if col == "variant" else "right")
+    for name, t in sorted(report.variants.items()):
+        table.add_row(name, f"{len(t.users):,}", f"{t.requests:,}", f"{t.clicks:,}", f"{t.ctr:.4f}")
+    table.caption = f"{report.users} users, {report.requests} requests, {report.wall_s:.1f} s"
+    return table
+
+
 def simulate(
     url: Annotated[str, typer.Option(help="base URL of a running recloop serve", envvar="RECLOOP_URL")] = (
         DEFAULT_URL
@@ -82,13 +93,8 @@ def simulate(
             report = guarded(lambda: run_simulation(
                 client, picked, k=k, requests_per_user=requests, seed=seed,
                 run_id=f"sim-{experiment or 'none'}", on_user=lambda n, u: advance(1)))  # fmt: skip
-        table = Table(title=f"simulated traffic against {url} (model {client.model_version}, seed {seed})")
-        for col in ("variant", "users", "requests", "clicks", "CTR (lists with a click)"):
-            table.add_column(col, justify="left" if col == "variant" else "right")
-        for name, t in sorted(report.variants.items()):
-            table.add_row(name, f"{len(t.users):,}", f"{t.requests:,}", f"{t.clicks:,}", f"{t.ctr:.4f}")
-        table.caption = f"{report.users} users, {report.requests} requests, {report.wall_s:.1f} s"
-        console.print(table)
+        console.print(_report_table(report, f"simulated traffic against {url} "
+                                            f"(model {client.model_version}, seed {seed})"))  # fmt: skip
         out: dict[str, Any] = {"url": url, "seed": seed, "experiment": experiment, **report.to_dict()}
         if experiment is not None:
             if set(report.variants) == {"-"}:

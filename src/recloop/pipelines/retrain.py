@@ -198,6 +198,24 @@ def _record(registry: ModelRegistry, d: RetrainDecision, report: Path | None) ->
         })  # fmt: skip
 
 
+def _contenders(
+    registry: ModelRegistry, before: int | None, new: int, data: Dataset, window: Window,
+    settings: Settings, champion_eval: ChampionEval, baselines: Sequence[str], say: Stage,
+) -> tuple[dict[str, OnlineModel], str]:  # fmt: skip
+    """Champion (as evaluated: ``how``), challenger and baselines, ready to score on the window."""
+    models: dict[str, OnlineModel] = {}
+    how = "artifact"
+    if before is not None:
+        say(f"load champion v{before} ({champion_eval})")
+        models["champion"], how = _champion(registry, before, data, window,
+                                            temporal_user_split(window.history)[0], settings,
+                                            champion_eval)  # fmt: skip
+    models["challenger"] = _session(data, load_bundle(registry.download(new), data), window)
+    for name in baselines:
+        models[f"baseline.{name}"] = baseline_builder(name, settings).build(data, window.history)
+    return models, how
+
+
 def _decision(
     registry: ModelRegistry, before: int | None, new: int, scores: dict[str, Any], how: str,
     policy: Policy, common: dict[str, Any],
@@ -267,16 +285,7 @@ def retrain(
     new = result.version.version
     timings["train_challenger_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    models: dict[str, OnlineModel] = {}
-    how = "artifact"
-    if before is not None:
-        say(f"load champion v{before} ({champion_eval})")
-        models["champion"], how = _champion(registry, before, data, window,
-                                            temporal_user_split(window.history)[0], settings,
-                                            champion_eval)  # fmt: skip
-    models["challenger"] = _session(data, load_bundle(registry.download(new), data), window)
-    for name in baselines:
-        models[f"baseline.{name}"] = baseline_builder(name, settings).build(data, window.history)
+    models, how = _contenders(registry, before, new, data, window, settings, champion_eval, baselines, say)
     timings["prepare_models_s"] = time.perf_counter() - t
     t = time.perf_counter()
     say(f"score the window: P1 + P2 replay of {len(window.events)} events")
