@@ -236,22 +236,13 @@ def _decision(
 
 
 def retrain(
-    settings: Settings,
-    *,
-    events: Sequence[Event] | None = None,
-    config: TwoStageConfig | None = None,
-    margin: float = 0.01,
-    coverage_margin: float = 0.05,
-    latency_margin: float = 0.5,
-    window_fraction: float = 0.1,
-    dataset: Dataset | None = None,
-    stage: Stage | None = None,
-    primary: Primary = "p2_ndcg",
-    champion_eval: ChampionEval = "auto",
-    sample_fraction: float | None = None,
-    baselines: Sequence[str] = BASELINE_NAMES,
+    settings: Settings, *, events: Sequence[Event] | None = None, config: TwoStageConfig | None = None,
+    margin: float = 0.01, coverage_margin: float = 0.05, latency_margin: float = 0.5,
+    window_fraction: float = 0.1, dataset: Dataset | None = None, stage: Stage | None = None,
+    primary: Primary = "p2_ndcg", champion_eval: ChampionEval = "auto",
+    sample_fraction: float | None = None, baselines: Sequence[str] = BASELINE_NAMES,
     write_report: bool = True,
-) -> RetrainDecision:
+) -> RetrainDecision:  # fmt: skip
     """Train a challenger on fresh data, score it beside the champion, promote or keep.
 
     ``events``: the live events (default: every event of the configured feature
