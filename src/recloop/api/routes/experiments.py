@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 
 from recloop.api.deps import AdminKey
+from recloop.api.schemas import ExperimentList, ExperimentOut
 from recloop.experiments.engine import ExperimentEngine
 from recloop.experiments.models import ExperimentSpec, Results
 
@@ -28,19 +29,19 @@ async def get_engine(request: Request) -> ExperimentEngine:
 EngineDep = Annotated[ExperimentEngine, Depends(get_engine)]
 
 
-@router.get("/experiments")
+@router.get("/experiments", response_model=ExperimentList)
 def list_experiments(engine: EngineDep) -> dict[str, Any]:
     """Every experiment, newest first."""
     return {"experiments": [e.public() for e in engine.list()]}
 
 
-@router.post("/experiments")
+@router.post("/experiments", response_model=ExperimentOut)
 def create_experiment(engine: EngineDep, _admin: AdminKey, spec: ExperimentSpec) -> dict[str, Any]:
     """Start an experiment (409 while another one runs)."""
     return engine.create(spec).public()
 
 
-@router.post("/experiments/{experiment_id}/stop")
+@router.post("/experiments/{experiment_id}/stop", response_model=ExperimentOut)
 def stop_experiment(engine: EngineDep, _admin: AdminKey, experiment_id: str) -> dict[str, Any]:
     """Stop serving variants; results stay readable."""
     return engine.stop(experiment_id).public()

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from recloop.api.deps import RuntimeDep
-from recloop.api.schemas import ItemList, item_out, rec_out
+from recloop.api.schemas import ItemList, SimilarItems, item_out, rec_out
 
 router = APIRouter(prefix="/v1", tags=["items"])
 
@@ -24,7 +24,7 @@ def search(
     return ItemList(items=[item_out(svc.live.catalog.view(i)) for i in hits])
 
 
-@router.get("/items/{item_id}/similar")
+@router.get("/items/{item_id}/similar", response_model=SimilarItems)
 def similar(runtime: RuntimeDep, item_id: int, k: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
     """Items most similar to ``item_id``."""
     return {"item_id": item_id,

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from recloop.api.deps import AdminKey, RuntimeDep
+from recloop.api.schemas import Decisions, Health, ModelList, Offline, Promotion, Ready, Stats
 
 router = APIRouter(tags=["system"])
 
@@ -17,13 +18,13 @@ router = APIRouter(tags=["system"])
 _SHOWN_METRICS = ("NDCG@10", "Recall@10", "Recall@20", "HR@10", "MAP@10", "Precision@10", "Coverage@10")
 
 
-@router.get("/health")
+@router.get("/health", response_model=Health)
 async def health() -> dict[str, str]:
     """Liveness: the process answers (on the event loop: no threadpool hop)."""
     return {"status": "ok"}
 
 
-@router.get("/ready")
+@router.get("/ready", response_model=Ready)
 async def ready(request: Request) -> Any:
     """Readiness: a model is loaded."""
     runtime = getattr(request.app.state, "runtime", None)
@@ -39,13 +40,13 @@ def metrics(runtime: RuntimeDep) -> Response:
     return Response(generate_latest(runtime.instruments.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/v1/stats", tags=["dashboard"])
+@router.get("/v1/stats", tags=["dashboard"], response_model=Stats)
 def stats(runtime: RuntimeDep) -> dict[str, Any]:
     """Live counters and a 10-minute series for the dashboard."""
     return runtime.live.snapshot(runtime.service.model.version)
 
 
-@router.get("/v1/offline", tags=["dashboard"])
+@router.get("/v1/offline", tags=["dashboard"], response_model=Offline)
 def offline(runtime: RuntimeDep) -> dict[str, Any]:
     """The serving version's offline reports (P1 from training; P2 if evaluated)."""
     out: dict[str, Any] = {"model_version": runtime.service.model.version, "p1": None, "p2": None}
@@ -58,7 +59,7 @@ def offline(runtime: RuntimeDep) -> dict[str, Any]:
     return out
 
 
-@router.get("/v1/models/decisions", tags=["models"])
+@router.get("/v1/models/decisions", tags=["models"], response_model=Decisions)
 def decisions(runtime: RuntimeDep) -> dict[str, Any]:
     """Retraining decisions (newest first), from the JSON reports of `recloop retrain`."""
     reports = sorted((runtime.settings.home / "reports").glob("retrain-*.json"), reverse=True)
@@ -70,7 +71,7 @@ def decisions(runtime: RuntimeDep) -> dict[str, Any]:
     return {"decisions": found}
 
 
-@router.get("/v1/models", tags=["models"])
+@router.get("/v1/models", tags=["models"], response_model=ModelList)
 def models(runtime: RuntimeDep) -> dict[str, Any]:
     """Registry versions with their metrics."""
     from recloop.registry import registry_from_settings
@@ -86,7 +87,7 @@ def models(runtime: RuntimeDep) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@router.post("/v1/models/{version}/promote", tags=["models"])
+@router.post("/v1/models/{version}/promote", tags=["models"], response_model=Promotion)
 def promote(
     runtime: RuntimeDep, _admin: AdminKey, version: Annotated[int, Path(ge=1, le=2**31 - 1)]
 ) -> dict[str, Any]:
@@ -97,7 +98,7 @@ def promote(
     return {"champion": str(res.champion), "previous": None if res.previous is None else str(res.previous)}
 
 
-@router.post("/v1/models/rollback", tags=["models"])
+@router.post("/v1/models/rollback", tags=["models"], response_model=Promotion)
 def rollback(runtime: RuntimeDep, _admin: AdminKey) -> dict[str, Any]:
     """Restore the previous champion."""
     from recloop.registry import registry_from_settings

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from recloop.api.deps import RuntimeDep
-from recloop.api.schemas import Recommendations
+from recloop.api.schemas import Recommendations, UserDetail, UserList
 from recloop.data.movielens import GENRES
 from recloop.errors import ValidationError
 from recloop.experiments.engine import ExperimentEngine
@@ -67,7 +67,7 @@ async def recommendations(
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-@router.get("/users/{user_id}")
+@router.get("/users/{user_id}", response_model=UserDetail)
 def user(runtime: RuntimeDep, user_id: str) -> dict[str, Any]:
     """History (latest first, at most 200), counts by type and demographics."""
     svc = runtime.service.live
@@ -94,7 +94,7 @@ def user(runtime: RuntimeDep, user_id: str) -> dict[str, Any]:
             "counts_by_type": counts, "history": hist[:200]}  # fmt: skip
 
 
-@router.get("/users")
+@router.get("/users", response_model=UserList)
 def users(runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> dict[str, Any]:
     """MovieLens users, most active first."""
     sizes = runtime.service.live.base.sizes()
