@@ -3,18 +3,24 @@
 One typed model per concern; swappable backends are chosen by a ``type``
 discriminator. Nested fields use ``__`` in environment variables, e.g.
 ``RECLOOP_STATE__TYPE=redis`` or ``RECLOOP_STATE__URL=redis://127.0.0.1:6379/0``.
+Names the settings do not know are reported by :func:`unknown_env_names`
+(with the closest known name), since pydantic-settings silently ignores them.
 """
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
+    "DEFAULT_ADMIN_KEY",
     "ALSParams",
     "DataConfig",
     "EASEParams",
@@ -24,7 +30,13 @@ __all__ = [
     "RedisStateConfig",
     "Settings",
     "get_settings",
+    "known_env_names",
+    "unknown_env_names",
 ]
+
+DEFAULT_ADMIN_KEY = "change-me"
+"""The placeholder key of earlier releases; ``recloop serve`` refuses it like an unset key."""
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 class DataConfig(BaseModel):
@@ -84,6 +96,22 @@ class RedisStateConfig(BaseModel):
     type: Literal["redis"] = "redis"
     url: str = "redis://127.0.0.1:6379/0"
     prefix: str = "recloop"
+    allow_volatile: bool = Field(
+        default=False,
+        description="serve although the Redis server would lose acknowledged events on a restart "
+        "(no AOF and no RDB snapshots); see docs/durability.md",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _redis_url(cls, url: str) -> str:
+        scheme = urlsplit(url).scheme
+        if scheme not in _REDIS_SCHEMES:
+            raise ValueError(
+                f"{url!r} is not a Redis URL (scheme {scheme or 'missing'!r}); use "
+                "redis://HOST:PORT/DB, rediss:// for TLS or unix:///path/to/redis.sock"
+            )
+        return url
 
 
 StateConfig = Annotated[MemoryStateConfig | RedisStateConfig, Field(discriminator="type")]
@@ -100,7 +128,16 @@ class Settings(BaseSettings):
     state: StateConfig = MemoryStateConfig()
     tracking_uri: str | None = None
     registered_model: str = "recloop"
-    admin_api_key: str = "change-me"
+    admin_api_key: str | None = Field(
+        default=None,
+        description="the X-Admin-Key of admin actions; `recloop serve` refuses to start without "
+        "one unless RECLOOP_INSECURE_DEV=true",
+    )
+    insecure_dev: bool = Field(
+        default=False,
+        description="development only: let `recloop serve` start without a real admin key "
+        "(admin actions then stay refused when no key is set)",
+    )
     drift_interval_s: float = Field(default=300.0, gt=0, description="drift check period (s)")
     ranker_runtime: Literal["lleaves", "lightgbm"] = Field(
         default="lleaves",
@@ -131,6 +168,21 @@ class Settings(BaseSettings):
         description="share of MovieLens (time order) used as training data and serving base "
         "history; 0.8 = the P2 bootstrap, for `recloop replay` against a server",
     )
+
+    @field_validator("admin_api_key")
+    @classmethod
+    def _non_empty_key(cls, key: str | None) -> str | None:
+        if key is not None and not key.strip():
+            raise ValueError(
+                "an empty admin key is not a key: unset RECLOOP_ADMIN_API_KEY or set it to a "
+                "random value (python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return key
+
+    @property
+    def admin_key_is_set(self) -> bool:
+        """Whether a real admin key is configured (not unset, not the old placeholder)."""
+        return self.admin_api_key is not None and self.admin_api_key != DEFAULT_ADMIN_KEY
 
     @property
     def data_dir(self) -> Path:
@@ -163,11 +215,62 @@ def get_settings() -> Settings:
     try:
         return Settings()
     except PydanticError as exc:
-        problems = "; ".join(
-            f"RECLOOP_{'__'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(
-            f"invalid settings in the environment: {problems}. "
-            "(RECLOOP_STATE__TYPE must be set to memory or redis when other RECLOOP_STATE__ "
+        errors = exc.errors()
+        problems = "; ".join(f"{_env_name(e['loc'])}: {e['msg']}" for e in errors)
+        tag_problem = any(e["type"] in ("union_tag_not_found", "union_tag_invalid") for e in errors)
+        hint = (
+            " (RECLOOP_STATE__TYPE must be set to memory or redis when other RECLOOP_STATE__ "
             "variables are given.)"
-        ) from None
+            if tag_problem
+            else ""
+        )
+        raise ConfigError(f"invalid settings in the environment: {problems}.{hint}") from None
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    """The variable behind a validation error location (the union tag dropped)."""
+    parts = [str(p) for p in loc]
+    if len(parts) > 1 and parts[0] == "state" and parts[1] in ("memory", "redis"):
+        del parts[1]
+    return "RECLOOP_" + "__".join(parts).upper()
+
+
+def _field_paths(model: type[BaseModel], prefix: str) -> list[str]:
+    out: list[str] = []
+    for name, info in model.model_fields.items():
+        env = f"{prefix}{name.upper()}"
+        out.append(env)
+        kinds: list[Any] = list(getattr(info.annotation, "__args__", ())) or [info.annotation]
+        for kind in kinds:
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                out.extend(_field_paths(kind, env + "__"))
+    return out
+
+
+_OTHER_NAMES = ("RECLOOP_URL",)  # read by CLI options (envvar=...), not by Settings
+
+
+def known_env_names() -> frozenset[str]:
+    """Every ``RECLOOP_*`` variable recloop reads (nested models as JSON or field by field)."""
+    return frozenset(_field_paths(Settings, "RECLOOP_")) | frozenset(_OTHER_NAMES)
+
+
+def unknown_env_names(environ: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    """``(name, closest known name or None)`` for each ``RECLOOP_*`` name recloop ignores.
+
+    ``RECLOOP_STATE_TYPE`` gives ``("RECLOOP_STATE_TYPE", "RECLOOP_STATE__TYPE")``.
+    """
+    known = known_env_names()
+    by_squashed = {k.replace("_", ""): k for k in known}
+    out: list[tuple[str, str | None]] = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith("RECLOOP_") or upper in known:
+            continue
+        guess = by_squashed.get(upper.replace("_", ""))
+        if guess is None:  # compare what follows the prefix: every name shares "RECLOOP_"
+            tails = {k.removeprefix("RECLOOP_"): k for k in known}
+            close = difflib.get_close_matches(upper.removeprefix("RECLOOP_"), sorted(tails), 1, 0.7)
+            guess = tails[close[0]] if close else None
+        out.append((name, guess))
+    return out
