@@ -150,7 +150,8 @@ def worker_loop(
     """Check ``triggers`` every ``check_every_s`` until ``stop_event`` is set.
 
     Pass ``store`` when this process already owns it; otherwise the configured
-    store's log is opened read-only (beside a running server) and closed here. ``options`` go to :func:`retrain` (margin, window_fraction, ...).
+    store's log is opened read-only (beside a running server) and closed here.
+    ``options`` go to :func:`retrain` (margin, window_fraction, ...).
     """
     trig = triggers or RetrainTriggers()
     data = dataset or load_dataset(settings)

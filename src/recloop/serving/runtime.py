@@ -89,7 +89,11 @@ def service_for(
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    """Load data, open the configured store, load the champion, build the service."""
+    """Load data, open the configured store, load the champion, build the service.
+
+    Raises ConfigError without a real admin key (unless ``settings.insecure_dev``).
+    """
+    settings.check_admin_key()
     dataset = load_dataset(settings)
     version, path = champion_dir(settings)
     half_life = bundle_half_life(path)
