@@ -291,7 +291,8 @@ def _field_paths(model: type[BaseModel], prefix: str) -> list[str]:
     return out
 
 
-_OTHER_NAMES = ("RECLOOP_URL",)  # read by CLI options (envvar=...), not by Settings
+# read by CLI options (envvar=...) and by scripts/test.sh, not by Settings
+_OTHER_NAMES = ("RECLOOP_URL", "RECLOOP_TEST_REDIS_URL")
 
 
 def known_env_names() -> frozenset[str]:

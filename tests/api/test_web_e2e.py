@@ -28,6 +28,7 @@ def server(trained_home: Path, tmp_path: Path) -> Iterator[Server]:
         RECLOOP_HOME=str(trained_home),
         RECLOOP_STATE__TYPE="memory",
         RECLOOP_STATE__PATH=str(tmp_path / "state.db"),
+        RECLOOP_ADMIN_API_KEY="e2e-admin-key",
     )
     s = Server(env, tmp_path / "serve.log")
     try:

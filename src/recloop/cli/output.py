@@ -21,8 +21,8 @@ from typer.core import TyperGroup
 
 from recloop.errors import ConfigError, DataError, DependencyUnavailableError, RecloopError
 
-__all__ = ["GuardedGroup", "PlainHelpGroup", "command_group", "console", "err_console", "exit_code", "fail", "guarded",
-           "progress_bar", "say"]  # fmt: skip
+__all__ = ["GuardedGroup", "PlainHelpGroup", "command_group", "console", "err_console", "exit_code",
+           "fail", "guarded", "progress_bar", "say"]  # fmt: skip
 
 # a pipe gets wide tables instead of truncated 80-column ones
 console = Console(width=None if sys.stdout.isatty() else 160)
