@@ -119,7 +119,6 @@ class SQLiteFeatureStore:
         return fd
 
     def _reset_memory(self) -> None:
-        self._seen: set[str] = set()
         self._users: dict[str, UserLog] = {}
         self._counts: dict[str, int] = {}
         self._n_events = 0
@@ -134,9 +133,7 @@ class SQLiteFeatureStore:
                 f"{self.n_items} items; it belongs to another catalog: move it away or clear it."
             )
         state = replay_log(self._conn, self._stats)
-        self._seen, self._users, self._counts, self._n_events = (
-            state.seen, state.users, state.counts, state.n_events
-        )
+        self._users, self._counts, self._n_events = state.users, state.counts, state.n_events
 
     def _apply(self, e: Event) -> None:
         u = self._users.get(e.user_id)
@@ -164,8 +161,9 @@ class SQLiteFeatureStore:
             fresh: list[Event] = []
             fresh_ids: set[str] = set()
             result: list[bool] = []
+            stored = self._stored_ids([e.event_id for e in batch])
             for e in batch:
-                new = e.event_id not in self._seen and e.event_id not in fresh_ids
+                new = e.event_id not in stored and e.event_id not in fresh_ids
                 result.append(new)
                 if new:
                     fresh_ids.add(e.event_id)
@@ -179,11 +177,20 @@ class SQLiteFeatureStore:
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
-            self._seen |= fresh_ids
             with self._state_lock:
                 for e in fresh:
                     self._apply(e)
         return result
+
+    def _stored_ids(self, ids: list[str]) -> set[str]:
+        """The ids among ``ids`` already in the log (the UNIQUE index; no id set in memory)."""
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self._conn.execute(
+                f"SELECT event_id FROM events WHERE event_id IN ({marks})", chunk))  # fmt: skip
+        return found
 
     def user_events(self, user_id: str) -> UserLive:
         """See :meth:`FeatureStore.user_events`; built from memory only."""
