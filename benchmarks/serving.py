@@ -178,7 +178,8 @@ class Server:
         self.log = state_dir / "serve.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("RECLOOP_")}
         env |= {"RECLOOP_HOME": str(home), "RECLOOP_STATE__TYPE": "memory",
-                "RECLOOP_STATE__PATH": str(state_dir / "state.db")} | (env_extra or {})  # fmt: skip
+                "RECLOOP_STATE__PATH": str(state_dir / "state.db"),
+                "RECLOOP_ADMIN_API_KEY": "serving-benchmark-key"} | (env_extra or {})  # fmt: skip
         cmd = [str(RECLOOP), "serve", "--host", "127.0.0.1", "--port", str(self.port),
                "--workers", "1", "--loop", loop]  # fmt: skip
         with self.log.open("wb") as out:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -133,6 +133,11 @@ class Settings(BaseSettings):
         description="the X-Admin-Key of admin actions; `recloop serve` refuses to start without "
         "one unless RECLOOP_INSECURE_DEV=true",
     )
+    admin_api_key_file: Path | None = Field(
+        default=None,
+        description="a file holding the admin key (scripts/run.sh makes one, mode 600); "
+        "instead of RECLOOP_ADMIN_API_KEY",
+    )
     insecure_dev: bool = Field(
         default=False,
         description="development only: let `recloop serve` start without a real admin key "
@@ -178,6 +183,46 @@ class Settings(BaseSettings):
                 "random value (python -c 'import secrets; print(secrets.token_urlsafe(32))')"
             )
         return key
+
+    @model_validator(mode="after")
+    def _key_from_file(self) -> Settings:
+        path = self.admin_api_key_file
+        if path is None:
+            return self
+        if self.admin_api_key is not None:
+            raise ValueError(
+                "both RECLOOP_ADMIN_API_KEY and RECLOOP_ADMIN_API_KEY_FILE are set; keep one"
+            )
+        try:
+            key = path.read_text().strip()
+        except OSError as exc:
+            raise ValueError(f"RECLOOP_ADMIN_API_KEY_FILE={path} cannot be read ({exc.strerror})") from None
+        if not key:
+            raise ValueError(f"RECLOOP_ADMIN_API_KEY_FILE={path} is empty; an empty key is not a key")
+        self.admin_api_key = key
+        return self
+
+    def admin_key_source(self) -> str:
+        """Where the admin key comes from, for start-up messages (never the key itself)."""
+        if self.admin_api_key_file is not None:
+            return f"in {self.admin_api_key_file} (RECLOOP_ADMIN_API_KEY_FILE)"
+        if self.admin_key_is_set:
+            return "from RECLOOP_ADMIN_API_KEY"
+        return "none (insecure dev mode: every admin action is refused)"
+
+    def check_admin_key(self) -> None:
+        """ConfigError unless a real admin key is set or ``insecure_dev`` says to go without."""
+        if self.admin_key_is_set or self.insecure_dev:
+            return
+        from recloop.errors import ConfigError
+
+        what = "is the old default 'change-me'" if self.admin_api_key == DEFAULT_ADMIN_KEY else "is not set"
+        raise ConfigError(
+            f"RECLOOP_ADMIN_API_KEY {what}: set it to a random secret (export "
+            "RECLOOP_ADMIN_API_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(32))'), "
+            "or RECLOOP_ADMIN_API_KEY_FILE=<file>), or start with --insecure-dev "
+            "(RECLOOP_INSECURE_DEV=true) for a local demo without admin actions"
+        )
 
     @property
     def admin_key_is_set(self) -> bool:
@@ -247,7 +292,8 @@ def _field_paths(model: type[BaseModel], prefix: str) -> list[str]:
     return out
 
 
-_OTHER_NAMES = ("RECLOOP_URL",)  # read by CLI options (envvar=...), not by Settings
+# read by CLI options (envvar=...) and by scripts/test.sh, not by Settings
+_OTHER_NAMES = ("RECLOOP_URL", "RECLOOP_TEST_REDIS_URL")
 
 
 def known_env_names() -> frozenset[str]:

@@ -99,6 +99,7 @@ def server_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[
     fails the test at once.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECLOOP_")}
+    env["RECLOOP_ADMIN_API_KEY"] = "restart-test-admin-key"
     env["RECLOOP_STATE__TYPE"] = request.param
     if request.param == "memory":
         env["RECLOOP_HOME"] = str(request.getfixturevalue("trained_home"))
@@ -111,6 +112,8 @@ def server_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[
     env["RECLOOP_HOME"] = str(request.getfixturevalue("trained_home"))
     env["RECLOOP_STATE__URL"] = REDIS_URL
     env["RECLOOP_STATE__PREFIX"] = prefix
+    # the shared test Redis persists nothing; this test SIGKILLs recloop, not Redis
+    env["RECLOOP_STATE__ALLOW_VOLATILE"] = "true"
     try:
         yield env
     finally:

@@ -153,13 +153,18 @@ def _mount_ui(app: FastAPI) -> None:
         return FileResponse(dist / "index.html")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app; the runtime (data, store, champion) is loaded in the lifespan."""
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app; the runtime (data, store, champion) is loaded in the lifespan.
+
+    ``runtime``: one built already (``recloop serve`` builds it before uvicorn starts,
+    so start-up errors are one line); the lifespan then uses it and closes it at the end.
+    """
     cfg = settings or get_settings()
+    prebuilt = runtime
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = build_runtime(cfg)
+        runtime = prebuilt if prebuilt is not None else build_runtime(cfg)
         app.state.runtime = runtime
         engine, supervisor = _experiments(cfg)
         app.state.experiments, app.state.experiment_supervisor = engine, supervisor

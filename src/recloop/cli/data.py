@@ -7,13 +7,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from recloop.cli.output import console, guarded
+from recloop.cli.output import command_group, console, guarded
 from recloop.config import get_settings
 from recloop.data import fetch_dataset, load_dataset
 
 __all__ = ["app"]
 
-app = typer.Typer(help="MovieLens-100K: fetch into the cache and describe it.", no_args_is_help=True)
+app = command_group("MovieLens-100K: fetch into the cache and describe it.")
 
 SourceOpt = Annotated[
     str | None,

@@ -10,13 +10,11 @@ import httpx
 import typer
 from rich.table import Table
 
-from recloop.cli.output import console, fail
+from recloop.cli.output import command_group, console, fail
 
 __all__ = ["app", "parse_variant", "results_table"]
 
-app = typer.Typer(
-    help="Online experiments (A/B or bandit) on a running `recloop serve`.", no_args_is_help=True
-)
+app = command_group("Online experiments (A/B or bandit) on a running `recloop serve`.")
 
 Url = Annotated[str, typer.Option(help="base URL of a running recloop serve", envvar="RECLOOP_URL")]
 AdminKey = Annotated[

@@ -7,12 +7,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from recloop.cli.output import console, guarded
+from recloop.cli.output import command_group, console, guarded
 from recloop.config import get_settings
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Registered model versions and the champion alias.", no_args_is_help=True)
+app = command_group("Registered model versions and the champion alias.")
 _SHOWN = ("NDCG@10", "Recall@20", "HR@10", "Coverage@10")
 
 

@@ -24,7 +24,9 @@ Item stats: :meth:`RedisFeatureStore.item_stats` returns a local mirror of
 processes' events appear after :meth:`RedisFeatureStore.refresh`.
 
 Durability is the server's: ``append`` returns once the script ran in Redis;
-whether that survives a Redis restart depends on its AOF/RDB settings.
+whether that survives a Redis restart depends on its AOF/RDB settings, which
+``recloop serve`` checks at start (:meth:`RedisFeatureStore.durability`,
+docs/durability.md).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from redis.retry import Retry
 
 from recloop.errors import ConfigError
 from recloop.events.schema import EVENT_TYPES, NEGATIVE_TYPES, Event, EventType
+from recloop.features.redis_durability import Durability, check_durability
 from recloop.features.redis_keys import delete_prefix, redact, talking_to
 from recloop.features.store import UserLive, check_events, check_factor, zero_item_stats
 from recloop.retrieval.trending import ItemStats
@@ -136,13 +139,19 @@ class RedisFeatureStore:
         self._lock = threading.Lock()  # orders own appends against mirror reloads
         # No client-side retries: a retried append script would report its own
         # events as duplicates. Dead pooled connections are caught by the health check.
-        self._r: redis.Redis[bytes] = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=2.0,
-            socket_timeout=10.0,
-            retry=Retry(NoBackoff(), 0),
-            health_check_interval=30,
-        )
+        try:
+            self._r: redis.Redis[bytes] = redis.Redis.from_url(
+                url,
+                socket_connect_timeout=2.0,
+                socket_timeout=10.0,
+                retry=Retry(NoBackoff(), 0),
+                health_check_interval=30,
+            )
+        except ValueError as exc:  # e.g. a port that is not a number
+            raise ConfigError(
+                f"RECLOOP_STATE__URL={redact(url)} is not a usable Redis URL ({exc}); use "
+                "redis://HOST:PORT/DB"
+            ) from None
         with self._talking():
             self._r.ping()
         self._append = self._r.register_script(_APPEND_LUA)
@@ -154,6 +163,12 @@ class RedisFeatureStore:
             prefix=prefix,
             events=self.event_count(),
         )
+
+    def durability(self, allow_volatile: bool = False) -> Durability:
+        """The server's persistence mode; ConfigError if it could lose acknowledged events
+        and ``allow_volatile`` is off (see :mod:`recloop.features.redis_durability`)."""
+        with self._talking():
+            return check_durability(self._r, self.url, allow_volatile)
 
     def _talking(self) -> AbstractContextManager[None]:
         return talking_to(self.url)

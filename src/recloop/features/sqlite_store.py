@@ -5,7 +5,15 @@ before the in-memory state changes, so memory never holds an event the file
 does not. Reads (:meth:`SQLiteFeatureStore.user_events`, counters, item
 stats) never touch SQLite. On open, the log is replayed into memory.
 
-Durability: ``journal_mode=WAL`` with ``synchronous=NORMAL``. A WAL commit has
+Start-up: the log is replayed in bulk (:mod:`recloop.features.sqlite_replay`,
+about a second per million events). A zero-byte, truncated or otherwise
+unreadable file raises :class:`~recloop.errors.DataError` naming the file and
+the recovery (``recloop state backup`` / ``recloop state rebuild``); the store
+never starts silently empty over a damaged file. Readers that only need the log
+(``recloop retrain`` while ``recloop serve`` runs) use
+:class:`~recloop.features.sqlite_log.SQLiteEventLog`, which takes no lock.
+
+Durability (docs/durability.md): ``journal_mode=WAL`` with ``synchronous=NORMAL``. A WAL commit has
 written the transaction to the WAL file (the OS page cache) before COMMIT
 returns, so a committed batch survives a crash or SIGKILL of the process.
 What NORMAL gives up compared to FULL is the fsync per commit: after a power
@@ -26,15 +34,21 @@ import os
 import sqlite3
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import structlog
 
 from recloop.errors import ConfigError
-from recloop.events.schema import NEGATIVE_TYPES, Event, EventType
+from recloop.events.schema import NEGATIVE_TYPES, Event
+from recloop.features.sqlite_log import INSERT as _INSERT
+from recloop.features.sqlite_log import SCHEMA as _SCHEMA
+from recloop.features.sqlite_log import SELECT as _SELECT
+from recloop.features.sqlite_log import check_state_file, damaged_state_error
+from recloop.features.sqlite_log import event_from_row as _event
+from recloop.features.sqlite_log import row_of as _row
+from recloop.features.sqlite_replay import UserLog, replay_log
 from recloop.features.store import UserLive, check_events, check_factor, zero_item_stats
 from recloop.retrieval.trending import ItemStats
 
@@ -42,51 +56,28 @@ __all__ = ["SQLiteFeatureStore"]
 
 log = structlog.get_logger(__name__)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY,
-    event_id TEXT NOT NULL UNIQUE,
-    user_id TEXT NOT NULL,
-    item INTEGER NOT NULL,
-    item_id INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    timestamp REAL NOT NULL,
-    value REAL,
-    request_id TEXT
-)
-"""
-_COLUMNS = "event_id, user_id, item, item_id, type, timestamp, value, request_id"
-_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-_SELECT = f"SELECT seq, {_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
-
-
-@dataclass
-class _UserLog:
-    """Mutable per-user lists behind :class:`UserLive` (guarded by the state lock)."""
-
-    items: list[int] = field(default_factory=list)
-    timestamps: list[float] = field(default_factory=list)
-    ratings: list[float] = field(default_factory=list)
-    types: list[str] = field(default_factory=list)
-    disliked: list[int] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-    first_ts: float = float("inf")
-    last_ts: float = float("-inf")
-
-
-def _row(e: Event) -> tuple[Any, ...]:
-    return (e.event_id, e.user_id, e.item, e.item_id, e.type, e.timestamp, e.value, e.request_id)
-
-
-def _event(row: tuple[Any, ...]) -> Event:
-    eid, uid, item, item_id, etype, ts, value, rid = row
-    return Event(eid, uid, int(item), int(item_id), cast(EventType, etype), float(ts), value, rid)
-
-
 def _frozen(values: list[Any], dtype: type[np.generic]) -> np.ndarray:
     arr = np.array(values, dtype=dtype)
     arr.setflags(write=False)
     return arr
+
+
+def _take_file_lock(path: Path) -> int:
+    """An exclusive lock on ``<path>.lock`` (one writer per state file); ConfigError naming the fix."""
+    lock_path = path.with_name(path.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ConfigError(
+            f"{path} is already open by another process or store instance. The "
+            "memory state backend has one writer: stop the other `recloop serve` (or "
+            "store), run a single API worker, or set RECLOOP_STATE__TYPE=redis to share "
+            "state. `recloop retrain` reads the log without this lock while a server runs; "
+            "RECLOOP_RETRAIN_IN_SERVER=true retrains inside the server instead."
+        ) from None
+    return fd
 
 
 class SQLiteFeatureStore:
@@ -105,14 +96,19 @@ class SQLiteFeatureStore:
         self._state_lock = threading.Lock()  # guards the in-memory structures, held briefly
         self._stats = ItemStats(n_items, half_life_days)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_fd = self._take_file_lock()
+        self._lock_fd = _take_file_lock(self.path)
         try:
+            check_state_file(self.path)
             self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.execute(_SCHEMA)
-            self._reset_memory()
-            self._replay()
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._conn.execute(_SCHEMA)
+                self._reset_memory()
+                self._replay()
+            except sqlite3.DatabaseError as exc:
+                self._conn.close()
+                raise damaged_state_error(self.path, str(exc)) from None
         except BaseException:
             os.close(self._lock_fd)
             raise
@@ -124,23 +120,8 @@ class SQLiteFeatureStore:
             users=len(self._users),
         )
 
-    def _take_file_lock(self) -> int:
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise ConfigError(
-                f"{self.path} is already open by another process or store instance. The "
-                "memory state backend serves one process: close the other store, run a "
-                "single API worker, or set RECLOOP_STATE__TYPE=redis to share state."
-            ) from None
-        return fd
-
     def _reset_memory(self) -> None:
-        self._seen: set[str] = set()
-        self._users: dict[str, _UserLog] = {}
+        self._users: dict[str, UserLog] = {}
         self._counts: dict[str, int] = {}
         self._n_events = 0
         self._factors: dict[str, np.ndarray] = {}
@@ -153,17 +134,13 @@ class SQLiteFeatureStore:
                 f"{self.path} holds events for item index {max_item} but the catalog has "
                 f"{self.n_items} items; it belongs to another catalog: move it away or clear it."
             )
-        cur = self._conn.execute(_SELECT, (0, -1))
-        while rows := cur.fetchmany(10_000):
-            for row in rows:
-                e = _event(row[1:])
-                self._seen.add(e.event_id)
-                self._apply(e)
+        state = replay_log(self._conn, self._stats)
+        self._users, self._counts, self._n_events = state.users, state.counts, state.n_events
 
     def _apply(self, e: Event) -> None:
         u = self._users.get(e.user_id)
         if u is None:
-            u = self._users[e.user_id] = _UserLog()
+            u = self._users[e.user_id] = UserLog()
         if e.type in NEGATIVE_TYPES:
             u.disliked.append(e.item)
         else:
@@ -186,8 +163,9 @@ class SQLiteFeatureStore:
             fresh: list[Event] = []
             fresh_ids: set[str] = set()
             result: list[bool] = []
+            stored = self._stored_ids([e.event_id for e in batch])
             for e in batch:
-                new = e.event_id not in self._seen and e.event_id not in fresh_ids
+                new = e.event_id not in stored and e.event_id not in fresh_ids
                 result.append(new)
                 if new:
                     fresh_ids.add(e.event_id)
@@ -202,11 +180,20 @@ class SQLiteFeatureStore:
                 if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL)
                     self._conn.execute("ROLLBACK")
                 raise
-            self._seen |= fresh_ids
             with self._state_lock:
                 for e in fresh:
                     self._apply(e)
         return result
+
+    def _stored_ids(self, ids: list[str]) -> set[str]:
+        """The ids among ``ids`` already in the log (the UNIQUE index; no id set in memory)."""
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self._conn.execute(
+                f"SELECT event_id FROM events WHERE event_id IN ({marks})", chunk))  # fmt: skip
+        return found
 
     def user_events(self, user_id: str) -> UserLive:
         """See :meth:`FeatureStore.user_events`; built from memory only."""

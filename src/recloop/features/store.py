@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+import structlog
 
 from recloop.config import MemoryStateConfig, RedisStateConfig
 from recloop.errors import ValidationError
@@ -32,14 +33,19 @@ from recloop.events.schema import EVENT_TYPES, Event
 from recloop.retrieval.trending import ItemStats
 
 __all__ = [
+    "EventLog",
     "FeatureStore",
     "UserLive",
     "check_events",
     "check_factor",
+    "open_event_log",
+    "open_serving_store",
     "open_store",
+    "state_path",
     "zero_item_stats",
 ]
 
+_log = structlog.get_logger(__name__)
 _EMPTY_I64 = np.zeros(0, dtype=np.int64)
 _EMPTY_F64 = np.zeros(0, dtype=np.float64)
 _EMPTY_F32 = np.zeros(0, dtype=np.float32)
@@ -157,6 +163,27 @@ class FeatureStore(Protocol):
         ...
 
 
+@runtime_checkable
+class EventLog(Protocol):
+    """The read side of the durable log (what retraining needs); every FeatureStore is one."""
+
+    def event_count(self) -> int:
+        """Number of events in the log."""
+        ...
+
+    def events(self, after: int = 0, limit: int | None = None) -> list[tuple[int, Event]]:
+        """``(seq, event)`` in log order with ``seq > after``, at most ``limit``."""
+        ...
+
+    def refresh(self) -> None:
+        """Reload any local mirror (no-op if none)."""
+        ...
+
+    def close(self) -> None:
+        """Release files and connections."""
+        ...
+
+
 def check_events(events: Sequence[Event], n_items: int) -> None:
     """Raise :class:`ValidationError` if any event cannot be applied to this catalog."""
     for e in events:
@@ -201,7 +228,51 @@ def open_store(
     if config.type == "memory":
         from recloop.features.sqlite_store import SQLiteFeatureStore
 
-        return SQLiteFeatureStore(config.path or home / "state.db", n_items, half_life_days)
+        return SQLiteFeatureStore(state_path(config, home), n_items, half_life_days)
     from recloop.features.redis_store import RedisFeatureStore
 
     return RedisFeatureStore(config.url, config.prefix, n_items, half_life_days)
+
+
+def state_path(config: MemoryStateConfig, home: Path) -> Path:
+    """The embedded store's SQLite file: ``config.path`` or ``<home>/state.db``."""
+    return config.path or home / "state.db"
+
+
+def open_event_log(config: MemoryStateConfig | RedisStateConfig, n_items: int, home: Path) -> EventLog:
+    """The durable log for reading, beside a server that may own the store.
+
+    ``memory``: a read-only SQLite connection that takes no lock (WAL lets it read
+    while ``recloop serve`` writes). ``redis``: the store itself (shared by design).
+    """
+    if config.type == "memory":
+        from recloop.features.sqlite_log import SQLiteEventLog
+
+        return SQLiteEventLog(state_path(config, home))
+    return open_store(config, n_items, home)
+
+
+def open_serving_store(
+    config: MemoryStateConfig | RedisStateConfig, n_items: int, home: Path, half_life_days: float = 7.0
+) -> FeatureStore:
+    """:func:`open_store` for a process that acknowledges events (``recloop serve``).
+
+    With Redis, also checks the server's persistence and raises ConfigError when
+    acknowledged events would not survive a Redis restart, unless
+    ``config.allow_volatile`` (docs/durability.md).
+    """
+    store = open_store(config, n_items, home, half_life_days)
+    if config.type == "redis":
+        from recloop.features.redis_store import RedisFeatureStore
+
+        assert isinstance(store, RedisFeatureStore)
+        try:
+            found = store.durability(config.allow_volatile)
+        except BaseException:
+            store.close()
+            raise
+        _log.info("state_durability", backend="redis", mode=found.mode, detail=found.detail,
+                  allowed_volatile=not found.survives_restart)  # fmt: skip
+    else:
+        _log.info("state_durability", backend="memory", mode="sqlite-wal-synchronous-normal")
+    return store

@@ -37,7 +37,7 @@ from recloop.evaluation.baselines import BASELINE_NAMES, baseline_builder
 from recloop.evaluation.protocols import OnlineModel
 from recloop.evaluation.splits import temporal_user_split
 from recloop.events.schema import Event
-from recloop.features.store import open_store
+from recloop.features.store import open_event_log
 from recloop.pipelines.compare import (
     Check,
     Policy,
@@ -157,7 +157,7 @@ def sample_users(frame: pd.DataFrame, fraction: float, seed: int = 7) -> pd.Data
 
 
 def _store_events(settings: Settings, n_items: int) -> list[Event]:
-    store = open_store(settings.state, n_items, settings.home)
+    store = open_event_log(settings.state, n_items, settings.home)  # read-only: a server may own it
     try:
         return [e for _, e in store.events()]
     finally:

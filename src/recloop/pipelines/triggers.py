@@ -21,7 +21,7 @@ import structlog
 from recloop.config import Settings
 from recloop.data import Dataset, load_dataset
 from recloop.errors import RecloopError, ValidationError
-from recloop.features.store import FeatureStore, open_store
+from recloop.features.store import EventLog, open_event_log
 from recloop.monitoring.metrics import Instruments
 from recloop.pipelines.retrain import RetrainDecision, retrain
 
@@ -103,7 +103,7 @@ class RetrainTriggers:
         return out
 
 
-def new_event_count(store: FeatureStore, state: RetrainState) -> int:
+def new_event_count(store: EventLog, state: RetrainState) -> int:
     """Events logged after ``state.last_seq`` (all of them if the log was cleared)."""
     total = store.event_count()
     return total if total < state.last_seq else total - state.last_seq
@@ -115,7 +115,7 @@ def drift_gauge_probe(instruments: Instruments) -> Callable[[], bool]:
 
 
 def run_once(
-    settings: Settings, store: FeatureStore, dataset: Dataset, reasons: list[str],
+    settings: Settings, store: EventLog, dataset: Dataset, reasons: list[str],
     retrain_fn: Retrain = retrain, instruments: Instruments | None = None, **options: Any,
 ) -> RetrainDecision | None:  # fmt: skip
     """Retrain on every event in ``store`` now; update the state file and counters."""
@@ -142,21 +142,21 @@ def run_once(
 
 def worker_loop(
     settings: Settings, stop_event: threading.Event, *, triggers: RetrainTriggers | None = None,
-    check_every_s: float = 30.0, store: FeatureStore | None = None, dataset: Dataset | None = None,
+    check_every_s: float = 30.0, store: EventLog | None = None, dataset: Dataset | None = None,
     drift_probe: Callable[[], bool] | None = None, instruments: Instruments | None = None,
     retrain_fn: Retrain = retrain, on_decision: Callable[[RetrainDecision], None] | None = None,
     **options: Any,
 ) -> None:  # fmt: skip
     """Check ``triggers`` every ``check_every_s`` until ``stop_event`` is set.
 
-    Pass ``store`` when this process already owns it (the embedded store
-    allows one owner); otherwise the configured store is opened and closed
-    here. ``options`` go to :func:`retrain` (margin, window_fraction, ...).
+    Pass ``store`` when this process already owns it; otherwise the configured
+    store's log is opened read-only (beside a running server) and closed here.
+    ``options`` go to :func:`retrain` (margin, window_fraction, ...).
     """
     trig = triggers or RetrainTriggers()
     data = dataset or load_dataset(settings)
     own = store is None
-    st = store if store is not None else open_store(settings.state, data.n_items, settings.home)
+    st = store if store is not None else open_event_log(settings.state, data.n_items, settings.home)
     try:
         while not stop_event.is_set():
             st.refresh()
