@@ -41,7 +41,8 @@ def served(copy_trained_home: HomeCopier) -> Iterator[Served]:
     On a private copy of the trained home: this module registers and promotes.
     """
     home = copy_trained_home("swap_home")
-    settings = Settings(home=home, state=MemoryStateConfig(path=home / "swap_state.db"))
+    settings = Settings(home=home, state=MemoryStateConfig(path=home / "swap_state.db"),
+                        admin_api_key="swap-test-admin-key")
     reg = registry_from_settings(settings)
     assert reg.log_version(reg.download(1), {}, {}, {"copy_of": "1"}, "copy", "copy").version == 2
     broken = home / "broken_bundle"
