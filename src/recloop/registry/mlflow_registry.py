@@ -46,12 +46,8 @@ log = structlog.get_logger(__name__)
 class ModelRegistry(MlflowBackend):
     """Versions of one registered model, with ``champion``/``challenger`` aliases.
 
-    ``tracking_uri`` is an MLflow tracking URI (``sqlite:///...`` or
-    ``http(s)://...``). For a SQLite URI, artifacts default to
-    ``<db dir>/mlartifacts`` and downloaded bundles are cached in
-    ``<db dir>/models/<version>``; an http(s) server is health-checked here
-    and :class:`DependencyUnavailableError` is raised within seconds if it is
-    down. Creating a fresh SQLite store runs MLflow's migrations (~2 s).
+    Logging versions, moving aliases, promotion and rollback with the champion history;
+    the connection and the URI rules are :class:`MlflowBackend`'s.
     """
 
     def __repr__(self) -> str:
