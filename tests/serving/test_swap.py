@@ -49,7 +49,8 @@ def served(
     home = tmp_path_factory.mktemp("swap_home")
     (home / "data").mkdir()
     shutil.copyfile(recbole_wheel, home / "data" / recbole_wheel.name)
-    settings = Settings(home=home, state=MemoryStateConfig(path=home / "swap_state.db"))
+    settings = Settings(home=home, state=MemoryStateConfig(path=home / "swap_state.db"),
+                        admin_api_key="swap-test-admin-key")
     with pytest.MonkeyPatch.context() as mp:
         # LightGBM on every core of a loaded 2-core machine spins 10x slower than on one.
         mp.setattr(ranker_module, "cpu_count", lambda: 1)
