@@ -83,6 +83,9 @@ class UserScores:
     source_max: np.ndarray
 
 
+_NO_STATS = ItemStats(0)
+
+
 def _mask_and_sort(scores: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows of ``scores`` with the ``seen`` items at -inf, and each of those rows sorted."""
     masked = scores.copy()
@@ -149,9 +152,9 @@ class CandidateSources:
         result depends only on the history and this model, so a server can keep it until
         the user's next event.
         """
-        query = Query(history, ItemStats(0), 0.0, user_factor)
         if user_factor is None and self.als is not None:
-            query = Query(history, query.stats, 0.0, self.als.fold_in(history.items))
+            user_factor = self.als.fold_in(history.items)
+        query = Query(history, _NO_STATS, 0.0, user_factor)  # personal sources read no item stats
         scores, masked, ordered, tops = self._rows(query, self.personal)
         return UserScores(masked, ordered, tuple(tops), scores.max(axis=1))
 

@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from recloop.config import EASEParams, ItemKNNParams
+from recloop.retrieval.base import TrainData
 from recloop.retrieval.ease import EASEScorer
 from recloop.retrieval.history import recency_weights
 from recloop.retrieval.itemknn import ItemKNNScorer
@@ -83,6 +84,24 @@ class _ItemItem:
         """``<name>.npy``."""
         np.save(directory / f"{self.name}.npy", self.matrix)
 
+    params_model: ClassVar[type[RecencyWindow]] = RecencyWindow
+
+    @classmethod
+    def _matrix(cls, params: RecencyWindow, data: TrainData) -> np.ndarray:
+        raise NotImplementedError
+
+    @classmethod
+    def fit(cls, spec: SourceSpec, ctx: FitContext) -> Self:
+        """Fit the kind's matrix with the spec's parameters."""
+        params = cls.params_model.model_validate(spec.params)
+        return cls(spec, cls._matrix(params, ctx.data), params)
+
+    @classmethod
+    def load(cls, spec: SourceSpec, directory: Path) -> Self:
+        """Read ``<kind>.npy``."""
+        params = cls.params_model.model_validate(spec.params)
+        return cls(spec, np.load(directory / f"{spec.kind}.npy"), params)
+
 
 class EASEParamsSpec(EASEParams, RecencyWindow):
     """EASE's L2 weight and its recency window."""
@@ -102,17 +121,13 @@ class EASESource(_ItemItem):
     kind: ClassVar[str] = "ease"
     label: ClassVar[str] = "EASE"
     explained_by: ClassVar[str | None] = "ease"
+    params_model: ClassVar[type[RecencyWindow]] = EASEParamsSpec
 
     @classmethod
-    def fit(cls, spec: SourceSpec, ctx: FitContext) -> Self:
+    def _matrix(cls, params: RecencyWindow, data: TrainData) -> np.ndarray:
         """Invert the regularised Gram matrix of the training interactions."""
-        p = EASEParamsSpec.model_validate(spec.params)
-        return cls(spec, EASEScorer(EASEParams(l2=p.l2)).fit(ctx.data).weights, p)
-
-    @classmethod
-    def load(cls, spec: SourceSpec, directory: Path) -> Self:
-        """Read ``ease.npy``."""
-        return cls(spec, np.load(directory / f"{spec.kind}.npy"), EASEParamsSpec.model_validate(spec.params))
+        assert isinstance(params, EASEParamsSpec)
+        return EASEScorer(EASEParams(l2=params.l2)).fit(data).weights
 
 
 class ItemKNNSource(_ItemItem):
@@ -121,16 +136,10 @@ class ItemKNNSource(_ItemItem):
     kind: ClassVar[str] = "itemknn"
     label: ClassVar[str] = "item-kNN"
     explained_by: ClassVar[str | None] = "itemknn"
+    params_model: ClassVar[type[RecencyWindow]] = ItemKNNParamsSpec
 
     @classmethod
-    def fit(cls, spec: SourceSpec, ctx: FitContext) -> Self:
+    def _matrix(cls, params: RecencyWindow, data: TrainData) -> np.ndarray:
         """Cosine similarities of the training interactions."""
-        p = ItemKNNParamsSpec.model_validate(spec.params)
-        sim = ItemKNNScorer(ItemKNNParams(neighbors=p.neighbors, shrink=p.shrink)).fit(ctx.data).sim
-        return cls(spec, sim, p)
-
-    @classmethod
-    def load(cls, spec: SourceSpec, directory: Path) -> Self:
-        """Read ``itemknn.npy``."""
-        params = ItemKNNParamsSpec.model_validate(spec.params)
-        return cls(spec, np.load(directory / f"{spec.kind}.npy"), params)
+        assert isinstance(params, ItemKNNParamsSpec)
+        return ItemKNNScorer(ItemKNNParams(neighbors=params.neighbors, shrink=params.shrink)).fit(data).sim
