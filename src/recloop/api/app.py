@@ -27,6 +27,7 @@ from recloop.experiments.engine import ExperimentEngine
 from recloop.experiments.store import open_experiment_store
 from recloop.experiments.supervisor import ExperimentSupervisor
 from recloop.monitoring.monitor import DriftMonitor, drift_alert_writer
+from recloop.monitoring.quality import ModelQualityCollector
 from recloop.pipelines.triggers import RetrainTriggers, drift_gauge_probe, worker_loop
 from recloop.serving.runtime import Runtime, build_runtime
 from recloop.serving.swap import ModelWatcher, SwapEvent
@@ -79,8 +80,15 @@ class RequestTimer:
                                       (b"x-request-id", request_id.encode("latin-1"))]  # fmt: skip
             await send(message)
 
-        await self.app(scope, receive, send_and_note_status)
         runtime = getattr(scope["app"].state, "runtime", None)
+        gauge = None if runtime is None else runtime.instruments.in_flight
+        if gauge is not None:
+            gauge.inc()
+        try:
+            await self.app(scope, receive, send_and_note_status)
+        finally:
+            if gauge is not None:
+                gauge.dec()
         route = scope.get("route")
         if runtime is not None and route is not None:
             key = (scope["method"], getattr(route, "path", "?"), status)
@@ -112,6 +120,20 @@ def _background_workers(cfg: Settings, runtime: Runtime, stop: threading.Event) 
     if cfg.state.type == "redis":  # other workers' events reach popularity and trending
         threading.Thread(target=_sync_stats_loop, name="stats-sync", daemon=True,
                          args=(runtime, cfg.stats_sync_s, stop)).start()  # fmt: skip
+
+
+def _register_model_quality(cfg: Settings, runtime: Runtime) -> None:
+    """``recloop_model_quality``: the served version's registry metrics, read at scrape time."""
+
+    def lookup(version: str) -> dict[str, float]:
+        from recloop.registry import registry_from_settings
+
+        info = registry_from_settings(cfg).get(int(version))
+        return {k: float(v) for k, v in info.metrics.items() if isinstance(v, int | float)}
+
+    runtime.instruments.registry.register(
+        ModelQualityCollector(lambda: runtime.service.model.version, lookup)
+    )
 
 
 def _experiments(cfg: Settings) -> tuple[ExperimentEngine, ExperimentSupervisor]:
@@ -179,6 +201,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.watcher = watcher
         stop_worker = threading.Event()
         _background_workers(cfg, runtime, stop_worker)
+        _register_model_quality(cfg, runtime)
         monitor = DriftMonitor(runtime.service, runtime.live, on_alert=drift_alert_writer(cfg.home))
         monitor.start(cfg.drift_interval_s)
         app.state.monitor = monitor

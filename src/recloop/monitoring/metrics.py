@@ -43,5 +43,28 @@ class Instruments:
         self.retrains = Counter(
             "recloop_retrain_runs_total", "Retraining runs by outcome", ["outcome"], registry=r
         )
+        for outcome in ("promoted", "kept", "failed"):  # series exist at 0 before the first run
+            self.retrains.labels(outcome)
         self.drift = Gauge("recloop_drift_score", "Latest drift statistic", ["name"], registry=r)
         self.drift_alert = Gauge("recloop_drift_alert", "1 while a drift alert is raised", registry=r)
+        self.in_flight = Gauge("recloop_requests_in_flight", "HTTP requests being handled", registry=r)
+        self.event_to_fresh = Histogram(
+            "recloop_event_to_fresh_seconds",
+            "Request received -> the user's state updated (the next list reflects the event)",
+            buckets=_LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.last_event = Gauge(
+            "recloop_last_event_timestamp_seconds", "Unix time of the latest applied event", registry=r
+        )
+        self.exposures = Counter(
+            "recloop_experiment_exposures_total", "Lists served under an experiment, per arm",
+            ["experiment", "variant"], registry=r,
+        )  # fmt: skip
+        self.outcomes = Counter(
+            "recloop_experiment_outcomes_total", "Events attributed to an arm's exposures, per metric",
+            ["experiment", "variant", "metric"], registry=r,
+        )  # fmt: skip
+        self.outcome_value = Counter(
+            "recloop_experiment_outcome_value_total", "Sum of the attributed metric values per arm",
+            ["experiment", "variant", "metric"], registry=r,
+        )  # fmt: skip

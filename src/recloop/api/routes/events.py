@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import orjson
 import structlog
 from fastapi import APIRouter, Request
@@ -12,6 +14,7 @@ from recloop.errors import UnsupportedMediaError, ValidationError
 from recloop.events.validation import EventIn
 from recloop.experiments.engine import ExperimentEngine
 from recloop.experiments.serving import attribute_events
+from recloop.monitoring.experiments import count_outcomes
 from recloop.serving.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["events"])
@@ -41,6 +44,7 @@ async def post_events(request: Request) -> Response:
     whole path (validation, one SQLite transaction or Redis round trip, the
     per-event fold-in) is short CPU-bound work, cheaper in the event loop.
     """
+    t0 = time.perf_counter()
     runtime: Runtime = request.app.state.runtime
     engine: ExperimentEngine = request.app.state.experiments
     ctype = request.headers.get("content-type", "")
@@ -65,8 +69,11 @@ async def post_events(request: Request) -> Response:
     if len(raw) > MAX_BATCH:
         raise ValidationError(f"events: at most {MAX_BATCH} per request, got {len(raw)}")
     outcome = runtime.service.ingest(raw)
-    attribute_events(engine, outcome.applied)  # only applied events count as outcomes
     m = runtime.instruments
+    if outcome.applied:
+        m.event_to_fresh.observe(time.perf_counter() - t0)
+        m.last_event.set(time.time())
+    count_outcomes(m, attribute_events(engine, outcome.applied))  # only applied events count
     rejected = [{"index": i, "event_id": eid, "error": err or ""}
                 for i, (eid, s, err) in enumerate(outcome.results) if s == "rejected"]  # fmt: skip
     accepted, duplicates = outcome.count("applied"), outcome.count("duplicate")

@@ -14,6 +14,7 @@ from recloop.data.movielens import GENRES
 from recloop.errors import ValidationError
 from recloop.experiments.engine import ExperimentEngine
 from recloop.experiments.serving import recommend_with_experiment
+from recloop.monitoring.experiments import count_exposure
 from recloop.serving.recommender import Filters
 from recloop.serving.runtime import Runtime
 
@@ -54,6 +55,8 @@ async def recommendations(
     f = Filters(_genres(genres, "genres"), _genres(exclude_genres, "exclude_genres"),
                 year_min, year_max, exclude_seen)  # fmt: skip
     r, variant = recommend_with_experiment(runtime, engine, user_id, k, f)
+    if variant is not None and (exp := engine.running()) is not None:
+        count_exposure(runtime.instruments, exp.id, variant)
     body = {
         "user_id": r.user_id,
         "items": [{"item_id": i.item.item_id, "title": i.item.title, "year": i.item.year,
