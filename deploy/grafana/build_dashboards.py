@@ -44,14 +44,14 @@ DASHBOARDS: dict[str, tuple[str, list[Panel]]] = {
         ("Fold-ins per second", "short", "timeseries",
          [("fold-ins", "sum(rate(recloop_foldins_total[1m]))")], []),
         ("Event to fresh recommendation (p50 / p99)", "s", "timeseries",
-         [(f"p{q}", f"histogram_quantile(0.{q}, sum by (le) (rate(recloop_event_to_fresh_seconds_bucket[5m])))")
-          for q in (50, 99)], []),
+         [(f"p{q}", f"histogram_quantile(0.{q}, sum by (le) "
+                    "(rate(recloop_event_to_fresh_seconds_bucket[5m])))") for q in (50, 99)], []),
         ("User-score cache hit ratio", "percentunit", "timeseries",
          [("hit ratio", 'sum(rate(recloop_user_scores_total{result="hit"}[5m]))'
                         " / clamp_min(sum(rate(recloop_user_scores_total[5m])), 1e-9)")], []),
         ("Candidates per request by source (median)", "short", "timeseries",
-         [("{{source}}", "histogram_quantile(0.5, sum by (le, source) (rate(recloop_candidates_bucket[5m])))")],
-         []),
+         [("{{source}}", "histogram_quantile(0.5, sum by (le, source) "
+                         "(rate(recloop_candidates_bucket[5m])))")], []),
         ("Seconds since the last applied event", "s", "stat",
          [("since last event", "time() - max(recloop_last_event_timestamp_seconds)")], [900]),
     ]),
@@ -59,8 +59,8 @@ DASHBOARDS: dict[str, tuple[str, list[Panel]]] = {
         ("Serving model version", "none", "stat",
          [("{{version}}", "max by (version) (recloop_model_info)")], []),
         ("Champion offline quality (P1, registry record)", "none", "stat",
-         [("{{metric}}", 'max by (metric) (recloop_model_quality{metric=~"NDCG@10|Recall@20|HR@10|MAP@10"})')],
-         []),
+         [("{{metric}}", "max by (metric) "
+                         '(recloop_model_quality{metric=~"NDCG@10|Recall@20|HR@10|MAP@10"})')], []),
         ("Drift statistics", "none", "timeseries",
          [("{{name}}", "max by (name) (recloop_drift_score)")], []),
         ("Drift alert raised", "bool", "timeseries",
@@ -96,8 +96,8 @@ def _panel(pid: int, spec: Panel) -> dict[str, Any]:
                                      "thresholds": {"mode": "absolute", "steps": steps}},
                         "overrides": []},
         "options": {"legend": {"displayMode": "list", "placement": "bottom"}} if kind == "timeseries" else {},
-        "targets": [{"refId": chr(ord("A") + i), "datasource": DATASOURCE, "expr": expr, "legendFormat": legend}
-                    for i, (legend, expr) in enumerate(targets)],
+        "targets": [{"refId": chr(ord("A") + i), "datasource": DATASOURCE, "expr": expr,
+                     "legendFormat": legend} for i, (legend, expr) in enumerate(targets)],
     }  # fmt: skip
 
 
@@ -108,7 +108,7 @@ def dashboards() -> dict[str, dict[str, Any]]:
             "uid": uid, "title": title, "tags": ["recloop"], "timezone": "browser", "schemaVersion": 39,
             "version": 1, "editable": True, "refresh": "30s", "time": {"from": "now-1h", "to": "now"},
             "panels": [_panel(i, p) for i, p in enumerate(panels, start=1)],
-        }  # fmt: skip
+        }
         for uid, (title, panels) in DASHBOARDS.items()
     }
 

@@ -18,7 +18,8 @@ DEPLOY = ROOT / "deploy"
 
 
 def _builder() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_dashboards", DEPLOY / "grafana" / "build_dashboards.py")
+    path = DEPLOY / "grafana" / "build_dashboards.py"
+    spec = importlib.util.spec_from_file_location("build_dashboards", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -27,7 +28,8 @@ def _builder() -> ModuleType:
 
 def committed_dashboards() -> dict[str, dict[str, object]]:
     """File name -> parsed JSON of every dashboard under deploy/grafana/dashboards."""
-    return {p.name: json.loads(p.read_text()) for p in sorted((DEPLOY / "grafana" / "dashboards").glob("*.json"))}
+    files = sorted((DEPLOY / "grafana" / "dashboards").glob("*.json"))
+    return {p.name: json.loads(p.read_text()) for p in files}
 
 
 def dashboard_queries() -> Iterator[tuple[str, str, str]]:
@@ -44,11 +46,12 @@ def test_committed_dashboards_are_what_the_builder_writes() -> None:
     assert sorted(built) == sorted(committed_dashboards()), "run python deploy/grafana/build_dashboards.py"
     for name, board in built.items():
         text = (DEPLOY / "grafana" / "dashboards" / name).read_text()
-        assert text == builder.render(board), f"{name} is stale: run python deploy/grafana/build_dashboards.py"
+        assert text == builder.render(board), f"{name} is stale: run deploy/grafana/build_dashboards.py"
 
 
 def test_dashboards_have_unique_ids_and_resolvable_data_sources() -> None:
-    sources = yaml.safe_load((DEPLOY / "grafana" / "provisioning" / "datasources" / "prometheus.yaml").read_text())
+    provisioned = DEPLOY / "grafana" / "provisioning" / "datasources" / "prometheus.yaml"
+    sources = yaml.safe_load(provisioned.read_text())
     uids = {d["uid"] for d in sources["datasources"]}
     boards = committed_dashboards()
     assert len({b["uid"] for b in boards.values()}) == len(boards)
@@ -83,3 +86,48 @@ def test_every_alert_has_a_summary_and_a_description() -> None:
     for g in rules["groups"]:
         for r in g["rules"]:
             assert r["annotations"]["summary"] and r["annotations"]["description"], r["alert"]
+
+
+def _venv_tool(name: str) -> str:
+    """A linter installed by the dev extras (next to this Python), or on PATH."""
+    import sys
+
+    beside = Path(sys.executable).with_name(name)
+    found = str(beside) if beside.exists() else shutil.which(name)
+    assert found, f"{name} is missing: `pip install -e '.[dev]'` installs it"
+    return found
+
+
+def test_the_dockerfile_passes_hadolint() -> None:
+    r = subprocess.run([_venv_tool("hadolint"), str(ROOT / "Dockerfile")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_the_ci_workflow_passes_actionlint_and_its_schema() -> None:
+    wf = ROOT / ".github" / "workflows" / "ci.yml"
+    r = subprocess.run([_venv_tool("actionlint"), str(wf)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr
+    schema = ["--builtin-schema", "vendor.github-workflows"]
+    r = subprocess.run([_venv_tool("check-jsonschema"), *schema, str(wf)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "bash scripts/test.sh" in wf.read_text(), "the workflow runs the README's test command"
+
+
+def test_the_compose_file_matches_the_compose_spec_and_uses_health_gates() -> None:
+    compose = DEPLOY / "compose.yaml"
+    schema = ["--builtin-schema", "vendor.compose-spec"]
+    r = subprocess.run([_venv_tool("check-jsonschema"), *schema, str(compose)], capture_output=True,
+                       text=True)  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    spec = yaml.safe_load(compose.read_text())
+    services = spec["services"]
+    assert {"api", "worker", "redis", "postgres", "mlflow", "prometheus", "grafana"} <= set(services)
+    for name, svc in services.items():
+        for dep, cond in (svc.get("depends_on") or {}).items():
+            assert cond["condition"] in ("service_healthy", "service_completed_successfully"), (name, dep)
+            dep_check = services[dep].get("healthcheck", {})
+            if cond["condition"] == "service_healthy":
+                assert dep_check and not dep_check.get("disable"), f"{name} waits on {dep}: no check"
+    assert "--appendonly" in services["redis"]["command"], "Redis must persist acknowledged events"
+    text = compose.read_text()
+    assert "PASSWORD=" not in text and "API_KEY=" not in text, "secrets come from deploy/.env, never the file"
