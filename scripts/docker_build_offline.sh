@@ -32,7 +32,8 @@ if [ ! -f web/dist/index.html ]; then
 fi
 PY=${PYTHON:-.venv/bin/python}
 echo "collecting the wheelhouse" >&2
-"$PY" -m pip wheel --quiet -w wheelhouse . setuptools wheel 2>&1 | grep -v "^WARNING: Location" >&2 || true
+# async-timeout: redis needs it below Python 3.11.3 (Debian bookworm has 3.11.2)
+"$PY" -m pip wheel --quiet -w wheelhouse . setuptools wheel async-timeout 2>&1 | grep -v "^WARNING: Location" >&2 || true
 rm -f wheelhouse/recloop-*.whl  # the image builds its own, with the dashboard inside
 DOCKER_BUILDKIT=0 docker build --network host -q -t "$TAG" \
   --build-arg NODE_IMAGE="$BASE" --build-arg PYTHON_IMAGE="$BASE" \

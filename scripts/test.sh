@@ -17,10 +17,14 @@ if ! command -v chromium >/dev/null; then
   echo "Installing Debian chromium for the browser end-to-end test."
   (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "could not install chromium"
 fi
-if ! command -v prometheus >/dev/null; then
-  echo "Installing Debian prometheus for the monitoring-stack tests (tests/deploy)."
-  (apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null) \
-    || echo "could not install prometheus"
+missing=""
+command -v prometheus >/dev/null || missing="$missing prometheus"
+command -v dockerd >/dev/null || missing="$missing docker.io"
+command -v debootstrap >/dev/null || missing="$missing debootstrap"
+if [ -n "$missing" ]; then
+  echo "Installing Debian$missing for the deploy tests (tests/deploy: Prometheus, the image)."
+  (apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing >/dev/null) \
+    || echo "could not install$missing"
 fi
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run typecheck && npm test && npm run build)
 .venv/bin/ruff check src tests benchmarks
