@@ -22,8 +22,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = [
     "DEFAULT_ADMIN_KEY",
     "ALSParams",
+    "ArchiveConfig",
     "DataConfig",
     "EASEParams",
+    "EventsConfig",
     "ItemKNNParams",
     "MemoryStateConfig",
     "ModelParams",
@@ -117,6 +119,34 @@ class RedisStateConfig(BaseModel):
 StateConfig = Annotated[MemoryStateConfig | RedisStateConfig, Field(discriminator="type")]
 
 
+class EventsConfig(BaseModel):
+    """How events reach the state: applied by the API (``direct``) or through Kafka.
+
+    With ``kafka`` the API produces each event to ``topic`` keyed by user id (idempotent
+    producer, ``acks=all``) and acknowledges after the broker does; ``recloop consume``
+    applies them (docs/STREAMING.md).
+    """
+
+    bus: Literal["direct", "kafka"] = "direct"
+    bootstrap: str = Field(default="127.0.0.1:9092", description="Kafka bootstrap servers (host:port,...)")
+    topic: str = "recloop-events"
+    group: str = Field(default="recloop-consumers", description="the consumers' group id")
+    produce_timeout_s: float = Field(default=10.0, gt=0, description="broker ack deadline per request")
+    wait_applied_ms: float = Field(
+        default=0.0, ge=0.0, le=10_000.0,
+        description="with kafka: how long POST /v1/events waits for the consumer to apply the events "
+        "before answering (read-your-writes); 0 answers at the broker's ack with a wait token",
+    )  # fmt: skip
+
+
+class ArchiveConfig(BaseModel):
+    """The Delta Lake event archive (docs/STREAMING.md); off unless ``path`` is set."""
+
+    path: str | None = Field(default=None, description="the Delta table (a directory or URI)")
+    every_s: float = Field(default=5.0, gt=0, description="how often the archiver copies the log")
+    batch: int = Field(default=50_000, ge=1, description="events per Delta commit at most")
+
+
 class Settings(BaseSettings):
     """All of recloop's settings; see the module docstring for env names."""
 
@@ -126,6 +156,8 @@ class Settings(BaseSettings):
     data: DataConfig = DataConfig()
     models: ModelParams = ModelParams()
     state: StateConfig = MemoryStateConfig()
+    events: EventsConfig = EventsConfig()
+    archive: ArchiveConfig = ArchiveConfig()
     tracking_uri: str | None = None
     registered_model: str = "recloop"
     admin_api_key: str | None = Field(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from recloop.serving.catalog import ItemView
 from recloop.serving.recommender import RecItem
@@ -71,6 +71,12 @@ class IngestResponse(BaseModel):
     duplicates: int
     rejected: list[Rejected]
     results: list[EventResult]
+    queued: bool = Field(default=False, description="through the event bus: acknowledged by the broker, "
+                         "applied by `recloop consume` (results say `queued`)")  # fmt: skip
+    wait_token: str | None = Field(default=None, description="with queued: pass as `wait_for` to a "
+                                   "recommendation request to see these events in it")  # fmt: skip
+    applied: bool | None = Field(default=None, description="with RECLOOP_EVENTS__WAIT_APPLIED_MS: whether "
+                                 "the consumer applied them before the answer")  # fmt: skip
 
 
 def item_out(v: ItemView) -> Item:

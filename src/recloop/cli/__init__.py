@@ -14,6 +14,8 @@ from typing import Annotated
 import typer
 
 from recloop import __version__
+from recloop.cli import archive as _archive
+from recloop.cli import consume as _consume
 from recloop.cli import data as _data
 from recloop.cli import evaluate as _evaluate
 from recloop.cli import experiments as _experiments
@@ -72,7 +74,9 @@ app.command("retrain")(_retrain.retrain)
 app.command("worker")(_retrain.worker)
 app.add_typer(_models.app, name="models")
 app.command("serve")(_serve.serve)
+app.command("consume")(_consume.consume)
 app.add_typer(_state.app, name="state")
+app.add_typer(_archive.app, name="archive")
 app.command("replay")(_replay.replay)
 app.add_typer(_experiments.app, name="experiments")
 app.command("simulate")(_simulate.simulate)

@@ -39,3 +39,16 @@ def info(source: SourceOpt = None) -> None:
             value, int) else str(value)  # fmt: skip
         table.add_row(key, shown)
     console.print(table)
+
+
+@app.command()
+def export(
+    delta: Annotated[str, typer.Option("--delta", help="the Delta table to append the ratings to")],
+    source: SourceOpt = None,
+) -> None:
+    """Write MovieLens's ratings into a Delta table as `rate` events (`train --source delta:PATH`)."""
+    from recloop.pipelines.archive_data import export_dataset
+
+    data = guarded(lambda: load_dataset(get_settings(), source))
+    version = guarded(lambda: export_dataset(data, delta))
+    console.print(f"[green]ok[/] {len(data.interactions):,} events -> {delta} (version {version})")

@@ -23,8 +23,15 @@ def train(
     index: Annotated[
         str, typer.Option(help="ALS vector index: flat (exact) | hnsw | ivf (large catalogs)")
     ] = "flat",
+    source: Annotated[
+        str | None, typer.Option(help="training data: movielens (default) or delta:PATH (the event archive)")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="with delta:PATH: a table version or an ISO timestamp (time travel)")
+    ] = None,
 ) -> None:
     """Train the two-stage model, evaluate it on P1 beside the baselines, register it."""
+    from recloop.pipelines.archive_data import tag_data_source, training_frame
     from recloop.pipelines.train import train_and_register
     from recloop.pipelines.twostage import with_index
     from recloop.ranking.bundle import TwoStageConfig
@@ -47,15 +54,20 @@ def train(
             prog.update(task, description=name)
 
         data = guarded(lambda: load_dataset(settings))
-        inter = data.interactions.iloc[: round(settings.base_fraction * len(data.interactions))]
+        inter, label = guarded(lambda: training_frame(settings, data, source, as_of))
         result = guarded(lambda: train_and_register(settings, cfg, stage, data, inter))
+        if label is not None:
+            guarded(lambda: tag_data_source(settings, result.version.version, label))
         prog.console.print(f"[green]✓[/] {done[-1]}")
     console.print(render_report(result.report))
     v = result.version
     champ = " and is now [bold]champion[/] (first version)" if result.became_champion else ""
     console.print(f"registered version [bold]{v.version}[/] as challenger{champ}")
     console.print("timings: " + ", ".join(f"{k}={s:.1f}" for k, s in result.timings.items()))
+    if label is not None:
+        console.print(f"trained on {label} ({len(inter):,} interactions)")
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {**result.report.to_dict(), "version": v.version, "timings": result.timings}
+        payload = {**result.report.to_dict(), "version": v.version, "timings": result.timings,
+                   "data_source": label or "movielens"}  # fmt: skip
         json_path.write_text(json.dumps(payload, indent=2))

@@ -279,6 +279,14 @@ class RedisFeatureStore:
         with self._talking():
             return int(self._r.get(self._keys[4]) or 0)
 
+    def applied(self, event_ids: Sequence[str]) -> list[bool]:
+        """Whether each event id is in the store already (read-your-writes through a bus)."""
+        if not event_ids:
+            return []
+        with self._talking():
+            flags = self._r.smismember(self._keys[0], list(event_ids))  # type: ignore[no-untyped-call]
+            return [bool(f) for f in flags]
+
     def counts_by_type(self) -> dict[str, int]:
         """See :meth:`FeatureStore.counts_by_type`."""
         with self._talking():

@@ -36,7 +36,7 @@ from recloop.serving.reasons import explain_all
 
 __all__ = ["Filters", "IngestOutcome", "RecItem", "RecommendationList", "Recommender", "ServedModel"]
 
-Status = Literal["applied", "duplicate", "rejected"]
+Status = Literal["applied", "duplicate", "rejected", "queued"]
 
 
 @dataclass(frozen=True)
@@ -180,8 +180,8 @@ class Recommender:
             self.observer.events(applied)
         return applied
 
-    def ingest(self, raw_events: Sequence[Any]) -> IngestOutcome:
-        """Validate raw payloads once, apply the valid ones, report each one's fate."""
+    def validate(self, raw_events: Sequence[Any]) -> tuple[list[Event], list[tuple[str, Status, str | None]]]:
+        """Validate raw payloads once: the valid events, and per payload (id, applied|rejected, error)."""
         valid: list[Event] = []
         slots: list[tuple[str, Status, str | None]] = []
         for raw in raw_events:
@@ -193,6 +193,11 @@ class Recommender:
                 continue
             valid.append(ev)
             slots.append((ev.event_id, "applied", None))
+        return valid, slots
+
+    def ingest(self, raw_events: Sequence[Any]) -> IngestOutcome:
+        """Validate raw payloads once, apply the valid ones, report each one's fate."""
+        valid, slots = self.validate(raw_events)
         applied = self.apply(valid) if valid else []
         new = {id(ev) for ev in applied}
         fresh = iter([id(ev) in new for ev in valid])

@@ -22,6 +22,7 @@ from recloop.monitoring.live import LiveStats
 from recloop.monitoring.metrics import Instruments
 from recloop.ranking.bundle import LoadedBundle, TwoStageConfig, load_bundle
 from recloop.ranking.inputs import item_stats, replay_histories
+from recloop.serving.bus import EventBus, open_bus
 from recloop.serving.catalog import Catalog
 from recloop.serving.live import LiveState
 from recloop.serving.recommender import Recommender, ServedModel
@@ -42,9 +43,12 @@ class Runtime:
     instruments: Instruments
     bundle: LoadedBundle
     bundle_dir: Path
+    bus: EventBus | None = None  # RECLOOP_EVENTS__BUS=kafka: events go through it
 
     def close(self) -> None:
-        """Release the store."""
+        """Release the bus and the store."""
+        if self.bus is not None:
+            self.bus.close()
         self.store.close()
 
 
@@ -101,6 +105,7 @@ def build_runtime(settings: Settings) -> Runtime:
     store = open_serving_store(settings.state, dataset.n_items, settings.home, half_life)
     try:
         bundle = prepare_for_serving(load_bundle(path, dataset), settings)
+        bus = open_bus(settings)
     except BaseException:
         store.close()
         raise
@@ -111,4 +116,4 @@ def build_runtime(settings: Settings) -> Runtime:
     service = service_for(dataset, base, store,
                           ServedModel(bundle.model, version), bundle.config.half_life_days, live,
                           settings.user_cache_mb)  # fmt: skip
-    return Runtime(settings, dataset, service, store, live, instruments, bundle, path)
+    return Runtime(settings, dataset, service, store, live, instruments, bundle, path, bus)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
+import anyio
 import orjson
 import structlog
 from fastapi import APIRouter, Request
@@ -15,6 +17,8 @@ from recloop.events.validation import EventIn
 from recloop.experiments.engine import ExperimentEngine
 from recloop.experiments.serving import attribute_events
 from recloop.monitoring.experiments import count_outcomes
+from recloop.serving.bus import publish, wait_applied
+from recloop.serving.recommender import IngestOutcome
 from recloop.serving.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["events"])
@@ -68,9 +72,9 @@ async def post_events(request: Request) -> Response:
         raise ValidationError('body: send one event object or {"events": [...]}')
     if len(raw) > MAX_BATCH:
         raise ValidationError(f"events: at most {MAX_BATCH} per request, got {len(raw)}")
-    outcome = runtime.service.ingest(raw)
+    outcome, extra = await _ingest(runtime, raw)
     m = runtime.instruments
-    if outcome.applied:
+    if outcome.applied and runtime.bus is None:  # through a bus, the consumer applies them
         m.event_to_fresh.observe(time.perf_counter() - t0)
         m.last_event.set(time.time())
     count_outcomes(m, attribute_events(engine, outcome.applied))  # only applied events count
@@ -84,8 +88,9 @@ async def post_events(request: Request) -> Response:
     if rejected or duplicates:
         log.info("events_not_applied", accepted=accepted, duplicates=duplicates,
                  rejected=len(rejected), first_error=rejected[0]["error"] if rejected else None)  # fmt: skip
-    body_out = {"accepted": accepted, "duplicates": duplicates, "rejected": rejected,
-                "results": [{"event_id": eid, "status": s} for eid, s, _ in outcome.results]}  # fmt: skip
+    results = [{"event_id": eid, "status": s} for eid, s, _ in outcome.results]
+    body_out = {"accepted": accepted + outcome.count("queued"), "duplicates": duplicates,
+                "rejected": rejected, "results": results, **extra}  # fmt: skip
     status = 422 if raw and len(rejected) == len(raw) else 200
     if status == 422:  # nothing applied: the error shape too, naming the first event's fault
         first = rejected[0]["error"]
@@ -93,3 +98,18 @@ async def post_events(request: Request) -> Response:
                      "detail": first}  # fmt: skip
     # the IngestResponse shape (response_model, for the OpenAPI schema) written with orjson
     return Response(orjson.dumps(body_out), status_code=status, media_type="application/json")
+
+
+async def _ingest(runtime: Runtime, raw: list[Any]) -> tuple[IngestOutcome, dict[str, Any]]:
+    """Apply (direct) or publish to the bus, then wait for the consumer if configured."""
+    if runtime.bus is None:
+        return runtime.service.ingest(raw), {}
+    bus = runtime.bus
+    outcome = await anyio.to_thread.run_sync(lambda: publish(runtime.service, bus, raw))
+    ids = [e.event_id for e in outcome.applied]
+    extra: dict[str, Any] = {"queued": True, "wait_token": ids[-1] if ids else None}
+    wait_s = runtime.settings.events.wait_applied_ms / 1000.0
+    if ids and wait_s > 0:
+        done = await anyio.to_thread.run_sync(lambda: wait_applied(runtime.store, ids, wait_s))
+        extra["applied"] = done
+    return outcome, extra

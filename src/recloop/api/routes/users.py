@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -15,10 +16,12 @@ from recloop.errors import ValidationError
 from recloop.experiments.engine import ExperimentEngine
 from recloop.experiments.serving import recommend_with_experiment
 from recloop.monitoring.experiments import count_exposure
+from recloop.serving.bus import wait_applied
 from recloop.serving.recommender import Filters
 from recloop.serving.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["users"])
+WAIT_FOR_S = 2.0  # the bound on a read-your-writes wait for one event
 
 
 def _genres(raw: str | None, what: str) -> frozenset[str]:
@@ -42,6 +45,8 @@ async def recommendations(
     year_min: Annotated[int | None, Query(ge=0, le=9999, description="earliest release year")] = None,
     year_max: Annotated[int | None, Query(ge=0, le=9999, description="latest release year")] = None,
     exclude_seen: bool = True,
+    wait_for: Annotated[str | None, Query(max_length=256, description="an event id (the `wait_token` of "
+                        "POST /v1/events through the bus): wait up to 2 s until it is applied")] = None,
 ) -> Response:
     """Top-k for the user from their current history (read-your-writes).
 
@@ -52,6 +57,8 @@ async def recommendations(
     engine: ExperimentEngine = request.app.state.experiments
     if year_min is not None and year_max is not None and year_min > year_max:
         raise ValidationError(f"year_min {year_min} is after year_max {year_max}")
+    if wait_for is not None and runtime.bus is not None:
+        await anyio.to_thread.run_sync(lambda: wait_applied(runtime.store, [wait_for], WAIT_FOR_S))
     f = Filters(_genres(genres, "genres"), _genres(exclude_genres, "exclude_genres"),
                 year_min, year_max, exclude_seen)  # fmt: skip
     r, variant = recommend_with_experiment(runtime, engine, user_id, k, f)
