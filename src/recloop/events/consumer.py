@@ -68,14 +68,17 @@ class EventConsumer:
         self._consumer = kafka().Consumer({
             "bootstrap.servers": cfg.bootstrap, "group.id": cfg.group, "enable.auto.commit": False,
             "auto.offset.reset": "earliest", "session.timeout.ms": session_timeout_ms,
-            "enable.partition.eof": False,
+            "enable.partition.eof": False, "fetch.wait.max.ms": 20,
         })  # fmt: skip
         self._consumer.subscribe([cfg.topic])
 
     def step(self, timeout_s: float = 0.5) -> int:
         """One poll: apply and commit what it returned; the number of events applied or seen."""
-        messages = [m for m in self._consumer.consume(num_messages=self.batch, timeout=timeout_s)
-                    if m.error() is None]  # fmt: skip
+        first = self._consumer.poll(timeout_s)  # returns as soon as one message is there
+        got = [] if first is None else [first]
+        if got and self.batch > 1:  # then whatever is fetched already, without waiting
+            got += self._consumer.consume(num_messages=self.batch - 1, timeout=0)
+        messages = [m for m in got if m.error() is None]
         if not messages:
             self.metrics.lag_s.set(0.0)
             return 0

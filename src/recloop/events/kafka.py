@@ -39,7 +39,9 @@ def kafka() -> Any:
 def ensure_topic(cfg: EventsConfig, partitions: int = 6, timeout_s: float = 10.0) -> None:
     """Create ``cfg.topic`` if the broker lacks it (an existing topic is left alone)."""
     ck = kafka()
-    admin_mod: Any = ck.admin
+    import confluent_kafka.admin
+
+    admin_mod: Any = confluent_kafka.admin
     admin = admin_mod.AdminClient({"bootstrap.servers": cfg.bootstrap})
     try:
         topics = admin.list_topics(timeout=timeout_s).topics
