@@ -125,8 +125,9 @@ def start_broker(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the broker did not start")
 
 
-def send_stream(url: str, n_events: int, acked: set[str], stop_at: list[int], threads: int = 4) -> float:
-    """POST ``n_events`` likes/clicks in batches of 100; retry a batch until acknowledged."""
+def send_stream(url: str, n_events: int, acked: set[str], stop_at: list[int], threads: int = 4,
+                rate: float | None = None) -> float:  # fmt: skip
+    """POST ``n_events`` likes/clicks in batches of 100 (at most ``rate``/s); retry until acknowledged."""
     rng = random.Random(0)
     batches = [[{"event_id": f"s-{uuid.uuid4().hex}", "user_id": f"su{rng.randrange(5000)}",
                  "item_id": rng.randrange(1, 1683), "type": rng.choice(["click", "like", "view"])}
@@ -140,7 +141,9 @@ def send_stream(url: str, n_events: int, acked: set[str], stop_at: list[int], th
                 nxt = next(it, None)
             if nxt is None:
                 return
-            _, batch = nxt
+            k, batch = nxt
+            if rate:  # spread the stream so the kills land inside it
+                time.sleep(max(0.0, t0 + k * 100 / rate - time.perf_counter()))
             while True:
                 status, _ = http("POST", f"{url}/v1/events", {"events": batch}, timeout=30)
                 if status == 200:
@@ -281,7 +284,7 @@ def run_mode(name: str, home: Path, tmp: Path, broker: str | None, args: argpars
         if chaos_on:
             killer = threading.Thread(target=chaos, args=(api, url, consumers, args.kills, done, report))
             killer.start()
-        wall = send_stream(url, args.events, acked, [0])
+        wall = send_stream(url, args.events, acked, [0], rate=args.chaos_rate if chaos_on else None)
         done.set()
         if killer:
             killer.join()
@@ -306,6 +309,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--kills", type=int, default=5, help="SIGKILLs of a consumer and of the API, each")
     parser.add_argument("--consumers", type=int, default=2)
+    parser.add_argument("--chaos-rate", type=float, default=800.0, help="events/s while killing processes")
     parser.add_argument("--fresh", type=int, default=200, help="like -> fresh list trials per mode")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "streaming.json")
     args = parser.parse_args()

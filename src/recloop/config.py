@@ -62,6 +62,13 @@ class ALSParams(BaseModel):
     alpha: float = 0.5
     iterations: int = 15
     seed: int = 42
+    engine: Literal["implicit", "spark"] = Field(
+        default="implicit", description="who fits it: the implicit library, or Spark ML (recloop[spark])"
+    )
+    spark_master: str = "local[*]"
+    spark_reg_param: float = Field(
+        default=0.05, gt=0, description="Spark's count-weighted regularisation (ALS-WR), its own scale"
+    )
 
 
 class ItemKNNParams(BaseModel):

@@ -29,11 +29,17 @@ def train(
     as_of: Annotated[
         str | None, typer.Option(help="with delta:PATH: a table version or an ISO timestamp (time travel)")
     ] = None,
+    engine: Annotated[
+        str, typer.Option(help="who fits ALS: implicit (local) | spark (recloop[spark])")
+    ] = "implicit",
+    master: Annotated[
+        str, typer.Option(help="with --engine spark: local[*] or spark://HOST:PORT")
+    ] = "local[*]",
 ) -> None:
     """Train the two-stage model, evaluate it on P1 beside the baselines, register it."""
     from recloop.pipelines.archive_data import tag_data_source, training_frame
     from recloop.pipelines.train import train_and_register
-    from recloop.pipelines.twostage import with_index
+    from recloop.pipelines.twostage import with_als_engine, with_index
     from recloop.ranking.bundle import TwoStageConfig
 
     settings = get_settings()
@@ -41,7 +47,10 @@ def train(
 
     if index not in ("flat", "hnsw", "ivf"):
         fail(f"--index {index!r}: choose flat, hnsw or ivf")
+    if engine not in ("implicit", "spark"):
+        fail(f"--engine {engine!r}: choose implicit or spark")
     cfg = with_index(TwoStageConfig(max_queries=max_queries), settings, IndexConfig(type=index))
+    cfg = with_als_engine(cfg, settings, engine, master)
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
                   console=err_console) as prog:  # fmt: skip
         task = prog.add_task("starting", total=None)

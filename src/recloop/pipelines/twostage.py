@@ -49,6 +49,15 @@ def with_index(cfg: TwoStageConfig, settings: Settings, index: IndexConfig) -> T
     return full.model_copy(update={"candidates": CandidateConfig(sources=specs)})
 
 
+def with_als_engine(cfg: TwoStageConfig, settings: Settings, engine: str, master: str) -> TwoStageConfig:
+    """``cfg`` (spelled out) with its ALS source fitted by ``engine`` (implicit | spark at ``master``)."""
+    full = resolved(cfg, settings)
+    update = {"engine": engine, "spark_master": master}
+    specs = [s.model_copy(update={"params": {**s.params, **update}}) if s.kind == "als" else s
+             for s in full.candidates.sources]  # fmt: skip
+    return full.model_copy(update={"candidates": CandidateConfig(sources=specs)})
+
+
 def fit_sources(
     dataset: Dataset, frame: pd.DataFrame, settings: Settings, cfg: TwoStageConfig
 ) -> CandidateSources:

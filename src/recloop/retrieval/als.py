@@ -44,6 +44,8 @@ class ALSScorer(BaseScorer):
         self._a0_inv: np.ndarray = np.zeros((0, 0), dtype=np.float64)
 
     def fit(self, data: TrainData) -> ALSScorer:
+        if self.p.engine == "spark":
+            return self._fit_spark(data)
         from implicit.cpu.als import AlternatingLeastSquares
         from threadpoolctl import threadpool_limits
 
@@ -61,6 +63,17 @@ class ALSScorer(BaseScorer):
             model.fit(data.matrix(), show_progress=False)
         self.user_factors = np.asarray(model.user_factors, dtype=np.float32)
         self.set_item_factors(np.asarray(model.item_factors, dtype=np.float32))
+        return self
+
+    def _fit_spark(self, data: TrainData) -> ALSScorer:
+        """The item factors from Spark ML's implicit ALS (users are folded in at serving time)."""
+        from recloop.retrieval.als_spark import spark_item_factors
+
+        coo = data.matrix().tocoo()
+        p = self.p
+        self.set_item_factors(spark_item_factors(
+            coo.row, coo.col, coo.data, data.n_items, factors=p.factors, reg_param=p.spark_reg_param,
+            alpha=p.alpha, iterations=p.iterations, seed=p.seed, master=p.spark_master))  # fmt: skip
         return self
 
     def set_item_factors(self, item_factors: np.ndarray) -> None:
