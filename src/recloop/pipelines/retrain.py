@@ -54,7 +54,8 @@ from recloop.ranking.inputs import item_stats, replay_histories
 from recloop.registry import CHAMPION, ModelRegistry, registry_from_settings
 from recloop.serving.session import ModelSession
 
-__all__ = ["Contender", "RetrainDecision", "merge_live_events", "retrain", "sample_users"]
+__all__ = ["Contender", "RetrainDecision", "RetrainPlan", "conclude", "contenders", "judge",
+           "merge_live_events", "plan_retrain", "retrain", "sample_users"]
 
 log = structlog.get_logger(__name__)
 Stage = Callable[[str], None]
@@ -216,23 +217,71 @@ def _contenders(
     return models, how
 
 
-def _decision(
-    registry: ModelRegistry, before: int | None, new: int, scores: dict[str, Any], how: str,
-    policy: Policy, common: dict[str, Any],
+def judge(
+    before: int | None, new: int, scores: dict[str, Any], how: str, policy: Policy, common: dict[str, Any],
 ) -> RetrainDecision:  # fmt: skip
-    """Promote the challenger or keep the champion, by ``policy`` on the window's scores."""
+    """Promote the challenger or keep the champion, by ``policy`` on the window's scores (no side effect)."""
     challenger = Contender(new, scores["challenger"])
-    common["baselines"] = {k.removeprefix("baseline."): v for k, v in scores.items()
-                           if k.startswith("baseline.")}  # fmt: skip
+    common = {**common, "baselines": {k.removeprefix("baseline."): v for k, v in scores.items()
+                                      if k.startswith("baseline.")}}  # fmt: skip
     if before is None:
         reason = f"no champion before: v{new} became champion as the first version"
         return RetrainDecision("promoted", reason, None, challenger, None, {}, **common)
     verdict = decide(scores["champion"], scores["challenger"], policy)
-    if verdict.promote:
-        registry.promote(new)
     return RetrainDecision("promoted" if verdict.promote else "kept", verdict.reason,
                            Contender(before, scores["champion"], how), challenger,
                            verdict.primary, verdict.guardrails, **common)  # fmt: skip
+
+
+def conclude(settings: Settings, decision: RetrainDecision, write_report: bool = True) -> Path | None:
+    """Act on a decision: promote (when it says so over a champion), write the report, tag both versions."""
+    from recloop.pipelines.report import write_retrain_report
+
+    registry = registry_from_settings(settings)
+    if decision.decision == "promoted" and decision.champion is not None:
+        registry.promote(decision.challenger.version)
+    files = write_retrain_report(decision, settings.home / "reports") if write_report else None
+    _record(registry, decision, files.json if files else None)
+    log.info("retrain decided", decision=decision.decision,
+             champion=decision.champion.version if decision.champion else None,
+             challenger=decision.challenger.version, reason=decision.reason)  # fmt: skip
+    return files.json if files else None
+
+
+@dataclass(frozen=True)
+class RetrainPlan:
+    """What a retraining run works on: base + live interactions, the held-out window, the fit frame."""
+
+    data: Dataset
+    window: Window
+    fit_frame: pd.DataFrame
+    facts: dict[str, Any]
+
+
+def plan_retrain(
+    settings: Settings, events: Sequence[Event] | None = None, dataset: Dataset | None = None,
+    window_fraction: float = 0.1, sample_fraction: float | None = None,
+) -> RetrainPlan:  # fmt: skip
+    """Merge base data and live events (default: the configured store's), hold out the window."""
+    data = dataset or load_dataset(settings)
+    live = list(events) if events is not None else _store_events(settings, data.n_items)
+    frame, counts = merge_live_events(data.interactions, live)
+    window = split_window(frame, window_fraction)
+    fit = window.history if sample_fraction is None else sample_users(window.history, sample_fraction)
+    facts: dict[str, Any] = {**counts, "source": data.source, "challenger_train_rows": len(fit),
+                             "sample_fraction": sample_fraction or 1.0}  # fmt: skip
+    return RetrainPlan(data, window, fit, facts)
+
+
+def contenders(
+    settings: Settings, plan: RetrainPlan, before: int | None, new: int,
+    champion_eval: ChampionEval = "auto", baselines: Sequence[str] = BASELINE_NAMES,
+    stage: Stage | None = None,
+) -> tuple[dict[str, OnlineModel], str]:  # fmt: skip
+    """Champion, challenger and baselines ready to score on the plan's window (and how the champion was)."""
+    registry = registry_from_settings(settings)
+    return _contenders(registry, before, new, plan.data, plan.window, settings, champion_eval, baselines,
+                       stage or (lambda _s: None))  # fmt: skip
 
 
 def retrain(
@@ -252,41 +301,28 @@ def retrain(
     scored on the same window for context. Writes
     ``<home>/reports/retrain-<UTC time>.{md,json,png}`` unless ``write_report`` is off.
     """
-    from recloop.pipelines.report import write_retrain_report
-
     policy = Policy(primary, margin, coverage_margin, latency_margin)
     say = stage or (lambda _s: None)
     timings: dict[str, float] = {}
     t = time.perf_counter()
     say("merge base data and live events")
-    data = dataset or load_dataset(settings)
-    live = list(events) if events is not None else _store_events(settings, data.n_items)
-    frame, counts = merge_live_events(data.interactions, live)
-    facts: dict[str, Any] = dict(counts)
-    window = split_window(frame, window_fraction)
-    fit_source = window.history if sample_fraction is None else sample_users(window.history, sample_fraction)
-    facts.update(source=data.source, challenger_train_rows=len(fit_source),
-                 sample_fraction=sample_fraction or 1.0)  # fmt: skip
-    registry = registry_from_settings(settings)
-    before = registry.alias_version(CHAMPION)
+    plan = plan_retrain(settings, events, dataset, window_fraction, sample_fraction)
+    before = registry_from_settings(settings).alias_version(CHAMPION)
     timings["merge_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    result = train_and_register(settings, config, lambda s: say(f"challenger: {s}"), data,
-                                fit_source, run_name="retrain")  # fmt: skip
+    result = train_and_register(settings, config, lambda s: say(f"challenger: {s}"), plan.data,
+                                plan.fit_frame, run_name="retrain")  # fmt: skip
     new = result.version.version
     timings["train_challenger_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    models, how = _contenders(registry, before, new, data, window, settings, champion_eval, baselines, say)
+    models, how = contenders(settings, plan, before, new, champion_eval, baselines, say)
     timings["prepare_models_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    say(f"score the window: P1 + P2 replay of {len(window.events)} events")
-    scores = score_window(models, data, window)
+    say(f"score the window: P1 + P2 replay of {len(plan.window.events)} events")
+    scores = score_window(models, plan.data, plan.window)
     timings["score_window_s"] = time.perf_counter() - t
-    common = dict(window=window.describe(), data=facts, policy=policy, timings=timings)
-    decision = _decision(registry, before, new, scores, how, policy, common)
+    common = dict(window=plan.window.describe(), data=plan.facts, policy=policy, timings=timings)
+    decision = judge(before, new, scores, how, policy, common)
     say("record the decision")
-    files = write_retrain_report(decision, settings.home / "reports") if write_report else None
-    _record(registry, decision, files.json if files else None)
-    log.info("retrain decided", decision=decision.decision, champion=before, challenger=new,
-             reason=decision.reason)  # fmt: skip
+    conclude(settings, decision, write_report)
     return decision
