@@ -27,6 +27,7 @@ if [ -n "$missing" ]; then
     || echo "could not install$missing"
 fi
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run typecheck && npm test && npm run build)
+bash scripts/flow_env.sh  # Prefect in its own venv (tests/pipelines/test_flow.py)
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/mypy --strict src
 .venv/bin/pytest -p no:cacheprovider "$@"

@@ -19,6 +19,7 @@ from recloop.cli import consume as _consume
 from recloop.cli import data as _data
 from recloop.cli import evaluate as _evaluate
 from recloop.cli import experiments as _experiments
+from recloop.cli import flow as _flow
 from recloop.cli import models as _models
 from recloop.cli import replay as _replay
 from recloop.cli import retrain as _retrain
@@ -72,6 +73,7 @@ app.command("tune")(_evaluate.tune_command)
 app.command("train")(_train.train)
 app.command("retrain")(_retrain.retrain)
 app.command("worker")(_retrain.worker)
+app.add_typer(_flow.app, name="flow")
 app.add_typer(_models.app, name="models")
 app.command("serve")(_serve.serve)
 app.command("consume")(_consume.consume)

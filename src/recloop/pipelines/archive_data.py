@@ -21,8 +21,8 @@ from recloop.errors import DataError, ValidationError
 from recloop.events.schema import Event
 from recloop.pipelines.retrain import merge_live_events
 
-__all__ = ["ArchiveSource", "archive_interactions", "export_dataset", "parse_source", "tag_data_source",
-           "training_frame"]
+__all__ = ["ArchiveSource", "archive_interactions", "events_from_rows", "export_dataset", "parse_source",
+           "tag_data_source", "training_frame"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,8 @@ def parse_source(source: str | None, as_of: str | None = None) -> ArchiveSource 
     return ArchiveSource(path, as_of)
 
 
-def _events(rows: pd.DataFrame, data: Dataset) -> list[Event]:
+def events_from_rows(rows: pd.DataFrame, data: Dataset) -> list[Event]:
+    """Archive rows as events (item ids mapped to catalog indices; unknown items refused)."""
     known = rows["item_id"].map(data.has_item).to_numpy(dtype=bool)
     if not known.all():
         bad = rows.loc[~known, "item_id"].unique()[:5].tolist()
@@ -71,7 +72,8 @@ def archive_interactions(source: ArchiveSource, data: Dataset) -> tuple[pd.DataF
         raise DataError(f"the Delta table {source.path} holds no events at {at}")
     rows = rows.sort_values(["timestamp", "seq", "event_id"], kind="mergesort", na_position="first")
     empty = pd.DataFrame({c: pd.Series(dtype=np.int64) for c in ("user_id", "item_id", "timestamp")})
-    frame, facts = merge_live_events(empty.assign(rating=pd.Series(dtype=np.float64)), _events(rows, data))
+    base = empty.assign(rating=pd.Series(dtype=np.float64))
+    frame, facts = merge_live_events(base, events_from_rows(rows, data))
     if (frame["rating"] % 1 == 0).all():  # whole stars, as MovieLens stores them
         frame["rating"] = frame["rating"].astype(data.interactions["rating"].dtype)
     version = archive.version() if source.as_of is None else _version_at(archive, source.as_of)
