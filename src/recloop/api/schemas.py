@@ -39,7 +39,7 @@ class Recommendations(BaseModel):
     items: list[RecItemOut]
     model_version: str
     request_id: str
-    variant: str | None = None
+    variant: str | None = Field(description="the experiment variant that served the list, or null")
     latency_ms: float
 
 
