@@ -4,11 +4,14 @@ replay driving the app through it."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import uuid
 
 import pytest
 from fastapi.testclient import TestClient
 
+from api.live_server import LIVE_ADMIN_KEY, RECLOOP, Server
 from recloop.client import ApiError, RecloopClient
 from recloop.data import Dataset
 from recloop.evaluation.http_replay import http_replay
@@ -75,3 +78,23 @@ def test_the_simulator_and_the_replay_drive_the_app_through_the_client(
     out = http_replay("http://testserver", movielens, limit=20, client=api)
     assert out["events"] == 20 and out["model_version"] == "1"
     assert 0.0 <= out["metrics"]["HR@10"] <= 1.0
+
+
+def test_the_experiments_commands_against_a_live_server(live_server: Server) -> None:
+    def run(*args: str, key: str | None = LIVE_ADMIN_KEY) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RECLOOP_")}
+        env |= {"RECLOOP_URL": live_server.url} | ({"RECLOOP_ADMIN_API_KEY": key} if key else {})
+        return subprocess.run([str(RECLOOP), "experiments", *args], env=env, capture_output=True,
+                              text=True, timeout=120)  # fmt: skip
+
+    denied = run("create", "t", "-v", "A=champion", "-v", "B=popular", key=None)
+    assert denied.returncode == 1 and "403" in denied.stderr and "--admin-key" in denied.stderr
+    made = run("create", "cli-test", "-v", "A=champion", "-v", "B=popular:0.5")
+    assert made.returncode == 0, made.stderr
+    exp_id = made.stdout.split("created experiment ")[1].split()[0]
+    listed = run("list")
+    assert listed.returncode == 0 and exp_id in listed.stdout and "B=popular:0.5" in listed.stdout
+    results = run("results", exp_id)
+    assert results.returncode == 0 and "decision" in results.stdout, results.stderr
+    stopped = run("stop", exp_id)
+    assert stopped.returncode == 0 and f"experiment {exp_id}: stopped" in stopped.stdout

@@ -78,3 +78,16 @@ def test_admin_calls_send_the_key_and_a_403_says_how_to_pass_it() -> None:
     assert caught.value.code == "permission_denied" and "--admin-key" in caught.value.message
     assert seen == [("POST", "/v1/models/2/promote", "k3y"), ("POST", "/v1/models/rollback", "k3y"),
                     ("POST", "/v1/experiments/a%2Fb/stop", "k3y")]  # fmt: skip
+
+
+def test_the_experiments_command_without_a_server_names_the_url_and_exits_69() -> None:
+    from typer.testing import CliRunner
+
+    from recloop.cli import app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    got = CliRunner().invoke(app, ["experiments", "list", "--url", url])
+    assert got.exit_code == 69, got.output
+    assert f"is `recloop serve` running at {url}?" in " ".join(got.output.split())

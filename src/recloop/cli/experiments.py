@@ -12,7 +12,7 @@ from rich.table import Table
 from recloop.cli.output import command_group, console, guarded
 from recloop.client import DEFAULT_URL, RecloopClient
 
-__all__ = ["DEFAULT_URL", "app", "client", "parse_variant", "results_table"]
+__all__ = ["DEFAULT_URL", "app", "parse_variant", "results_table"]
 
 app = command_group("Online experiments (A/B or bandit) on a running `recloop serve`.")
 
@@ -25,11 +25,6 @@ _VARIANT_HELP = (
     "NAME=MODEL[:WEIGHT], repeated; the first is the control; "
     "MODEL: champion, challenger, popular or a version"
 )
-
-
-def client(url: str, admin_key: str | None = None) -> RecloopClient:
-    """The API client of the commands (a 4xx/5xx or no server ends as one line, via guarded)."""
-    return RecloopClient(url, admin_key=admin_key)
 
 
 def parse_variant(text: str) -> dict[str, Any]:
@@ -92,7 +87,7 @@ def create(
                        ("baseline_rate", baseline_rate)):  # fmt: skip
         if value is not None:
             body[key] = value
-    with client(url, admin_key) as api:
+    with RecloopClient(url, admin_key=admin_key) as api:
         exp = guarded(lambda: api.create_experiment(body))
     console.print(f"created experiment [bold]{exp.id}[/] ({exp.name}), status {exp.status}")
 
@@ -103,7 +98,7 @@ def list_experiments(url: Url = DEFAULT_URL) -> None:
     table = Table(title=f"experiments on {url}")
     for col in ("id", "name", "status", "created", "metric", "variants"):
         table.add_column(col)
-    with client(url) as api:
+    with RecloopClient(url) as api:
         listed = guarded(api.experiments).experiments
     for e in listed:
         variants = ", ".join(f"{v['name']}={v['model']}:{v['weight']:g}" for v in e.variants)
@@ -118,7 +113,7 @@ def stop(
     admin_key: AdminKey = None,
 ) -> None:
     """Stop an experiment; its results stay readable."""
-    with client(url, admin_key) as api:
+    with RecloopClient(url, admin_key=admin_key) as api:
         exp = guarded(lambda: api.stop_experiment(experiment_id))
     console.print(f"experiment {exp.id}: {exp.status}")
 
@@ -130,7 +125,7 @@ def results(
     json_path: Annotated[Path | None, typer.Option("--json", help="also write the JSON here")] = None,
 ) -> None:
     """Rates with CIs, lift, p-values, sequential test, SRM and the decision."""
-    with client(url) as api:
+    with RecloopClient(url) as api:
         res = guarded(lambda: api.experiment_results(experiment_id))
     console.print(results_table(res))
     if json_path is not None:
