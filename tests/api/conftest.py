@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from api.live_server import Server, serve_env
 from homes import HomeCopier
 from recloop.api.app import create_app
 from recloop.config import MemoryStateConfig, Settings
@@ -61,3 +63,15 @@ def post_event(client: TestClient) -> PostEvent:
         return r.json()
 
     return post
+
+
+@pytest.fixture()
+def live_server(trained_home: Path, tmp_path: Path) -> Iterator[Server]:
+    """A real `recloop serve` over the trained home (memory store in tmp_path, admin key
+    :data:`api.live_server.LIVE_ADMIN_KEY`), ready; SIGKILLed at teardown."""
+    s = Server(serve_env(trained_home, tmp_path / "state.db"), tmp_path / "serve.log")
+    try:
+        s.wait_ready()
+        yield s
+    finally:
+        s.sigkill()

@@ -4,35 +4,16 @@ and no 5xx. benchmarks/fuzz_api.py runs the same with more examples."""
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from api.test_restart import Server
+from api.live_server import LIVE_ADMIN_KEY, Server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from fuzz_api import fuzz
 
-KEY = "fuzz-admin-key"
 
-
-@pytest.fixture()
-def server(trained_home: Path, tmp_path: Path) -> Iterator[Server]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RECLOOP_")}
-    env.update(RECLOOP_HOME=str(trained_home), RECLOOP_STATE__TYPE="memory",
-               RECLOOP_STATE__PATH=str(tmp_path / "state.db"), RECLOOP_ADMIN_API_KEY=KEY)  # fmt: skip
-    s = Server(env, tmp_path / "serve.log")
-    try:
-        s.wait_ready()
-        yield s
-    finally:
-        s.sigkill()
-
-
-def test_the_fuzzer_finds_no_schema_violation_and_no_server_error(server: Server) -> None:
-    got = fuzz(server.url, KEY, max_examples=12)
+def test_the_fuzzer_finds_no_schema_violation_and_no_server_error(live_server: Server) -> None:
+    got = fuzz(live_server.url, LIVE_ADMIN_KEY, max_examples=12)
     assert got["test_cases"] > 100 and got["operations_tested"] >= 18, got["output_tail"]
     assert got["failures"] == {} and got["exit_code"] == 0, got["output_tail"]

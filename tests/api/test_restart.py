@@ -12,10 +12,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -26,60 +22,11 @@ import httpx
 import pytest
 import redis
 
+from api.live_server import Server
 from recloop.features.redis_keys import delete_prefix
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-RECLOOP = Path(sys.executable).with_name("recloop")
-START_TIMEOUT_S = 90.0
 T0 = 1_700_000_000.0  # event timestamps: whole seconds, unique per event
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class Server:
-    """One `recloop serve` subprocess; output goes to ``log``."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        with log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [str(RECLOOP), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def wait_ready(self) -> None:
-        """Poll /ready until 200; fail with the server's output if it dies or hangs."""
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"recloop serve exited with {self.proc.returncode}:\n{self.tail()}")
-            try:
-                if httpx.get(f"{self.url}/ready", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        pytest.fail(f"recloop serve not ready after {START_TIMEOUT_S:.0f} s:\n{self.tail()}")
-
-    def tail(self) -> str:
-        """The last lines the server printed."""
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
-
-    def sigkill(self) -> None:
-        """SIGKILL (no shutdown handlers run) and reap the process."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
 
 
 @pytest.fixture()

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 import recloop.ranking.ranker as ranker_module
-from api.test_restart import Server
+from api.live_server import Server
 from recloop.config import MemoryStateConfig, Settings
 from recloop.data import Dataset
 from recloop.errors import ConfigError

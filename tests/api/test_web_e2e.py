@@ -13,46 +13,25 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from api.test_restart import Server
+from api.live_server import LIVE_ADMIN_KEY, Server
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 ARTIFACTS = WEB / "e2e" / "artifacts"
 SCREENSHOTS = WEB.parent / "docs" / "screenshots"
 PAGES = ("playground", "dashboard", "models", "experiments", "monitoring")
-ADMIN_KEY = "e2e-admin-key"
-
-
-@pytest.fixture()
-def server(trained_home: Path, tmp_path: Path) -> Iterator[Server]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RECLOOP_")}
-    env.update(
-        RECLOOP_HOME=str(trained_home),
-        RECLOOP_STATE__TYPE="memory",
-        RECLOOP_STATE__PATH=str(tmp_path / "state.db"),
-        RECLOOP_ADMIN_API_KEY=ADMIN_KEY,
-    )
-    s = Server(env, tmp_path / "serve.log")
-    try:
-        s.wait_ready()
-        yield s
-    finally:
-        s.sigkill()
-
-
-def test_every_page_in_chromium_at_phone_and_desktop_width(server: Server) -> None:
+def test_every_page_in_chromium_at_phone_and_desktop_width(live_server: Server) -> None:
     if not (WEB / "dist" / "index.html").exists():
         pytest.fail("web/dist is missing: run `cd web && npm ci && npm run build` (scripts/test.sh does)")
     if not Path("/usr/bin/chromium").exists():
         pytest.fail("Debian chromium is missing: run `apt-get update && apt-get install -y chromium`")
     node = shutil.which("node")
     assert node, "node is not on PATH; install Node.js 20"
-    env = {**os.environ, "E2E_BASE_URL": server.url, "E2E_ARTIFACTS": str(ARTIFACTS),
-           "E2E_SCREENSHOTS": str(SCREENSHOTS), "E2E_ADMIN_KEY": ADMIN_KEY}  # fmt: skip
+    env = {**os.environ, "E2E_BASE_URL": live_server.url, "E2E_ARTIFACTS": str(ARTIFACTS),
+           "E2E_SCREENSHOTS": str(SCREENSHOTS), "E2E_ADMIN_KEY": LIVE_ADMIN_KEY}  # fmt: skip
     proc = subprocess.run(
         [node, "e2e/run.mjs"], cwd=WEB, env=env, capture_output=True, text=True, timeout=300
     )

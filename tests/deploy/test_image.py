@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from api.test_restart import free_port
+from api.live_server import free_port
 from homes import HomeCopier
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from api.test_restart import Server, free_port
+from api.live_server import Server, free_port
 from deploy.test_deploy_files import DEPLOY, dashboard_queries
 
 KEY = "prometheus-test-key"

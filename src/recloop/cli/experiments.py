@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.table import Table
 
-from recloop.cli.output import command_group, console, fail
+from recloop.cli.output import command_group, console, guarded
+from recloop.client import DEFAULT_URL, RecloopClient
 
-__all__ = ["app", "parse_variant", "results_table"]
+__all__ = ["DEFAULT_URL", "app", "parse_variant", "results_table"]
 
 app = command_group("Online experiments (A/B or bandit) on a running `recloop serve`.")
 
@@ -21,28 +21,10 @@ AdminKey = Annotated[
     str | None,
     typer.Option("--admin-key", envvar="RECLOOP_ADMIN_API_KEY", help="the server's RECLOOP_ADMIN_API_KEY"),
 ]
-DEFAULT_URL = "http://127.0.0.1:8000"
 _VARIANT_HELP = (
     "NAME=MODEL[:WEIGHT], repeated; the first is the control; "
     "MODEL: champion, challenger, popular or a version"
 )
-
-
-def call(method: str, url: str, path: str, admin_key: str | None = None, body: Any = None) -> Any:
-    """JSON of one request; a connection error or a 4xx/5xx exits with the server's message."""
-    headers = {"X-Admin-Key": admin_key} if admin_key else {}
-    try:
-        r = httpx.request(method, url.rstrip("/") + path, json=body, headers=headers, timeout=30.0)
-    except httpx.HTTPError as exc:
-        fail(f"no recloop server at {url} ({exc}); start one with `recloop serve` or pass --url")
-    if r.status_code >= 400:
-        try:
-            detail = r.json().get("detail", r.text)
-        except ValueError:
-            detail = r.text
-        hint = " (pass --admin-key or set RECLOOP_ADMIN_API_KEY)" if r.status_code == 403 else ""
-        fail(f"{method} {path}: {r.status_code} {detail}{hint}")
-    return r.json()
 
 
 def parse_variant(text: str) -> dict[str, Any]:
@@ -105,8 +87,9 @@ def create(
                        ("baseline_rate", baseline_rate)):  # fmt: skip
         if value is not None:
             body[key] = value
-    exp = call("POST", url, "/v1/experiments", admin_key, body)
-    console.print(f"created experiment [bold]{exp['id']}[/] ({exp['name']}), status {exp['status']}")
+    with RecloopClient(url, admin_key=admin_key) as api:
+        exp = guarded(lambda: api.create_experiment(body))
+    console.print(f"created experiment [bold]{exp.id}[/] ({exp.name}), status {exp.status}")
 
 
 @app.command("list")
@@ -115,9 +98,11 @@ def list_experiments(url: Url = DEFAULT_URL) -> None:
     table = Table(title=f"experiments on {url}")
     for col in ("id", "name", "status", "created", "metric", "variants"):
         table.add_column(col)
-    for e in call("GET", url, "/v1/experiments")["experiments"]:
-        variants = ", ".join(f"{v['name']}={v['model']}:{v['weight']:g}" for v in e["variants"])
-        table.add_row(e["id"], e["name"], e["status"], e["created_at"][:19], e["primary_metric"], variants)
+    with RecloopClient(url) as api:
+        listed = guarded(api.experiments).experiments
+    for e in listed:
+        variants = ", ".join(f"{v['name']}={v['model']}:{v['weight']:g}" for v in e.variants)
+        table.add_row(e.id, e.name, e.status, e.created_at[:19], e.primary_metric, variants)
     console.print(table)
 
 
@@ -128,8 +113,9 @@ def stop(
     admin_key: AdminKey = None,
 ) -> None:
     """Stop an experiment; its results stay readable."""
-    exp = call("POST", url, f"/v1/experiments/{experiment_id}/stop", admin_key)
-    console.print(f"experiment {exp['id']}: {exp['status']}")
+    with RecloopClient(url, admin_key=admin_key) as api:
+        exp = guarded(lambda: api.stop_experiment(experiment_id))
+    console.print(f"experiment {exp.id}: {exp.status}")
 
 
 @app.command()
@@ -139,7 +125,8 @@ def results(
     json_path: Annotated[Path | None, typer.Option("--json", help="also write the JSON here")] = None,
 ) -> None:
     """Rates with CIs, lift, p-values, sequential test, SRM and the decision."""
-    res = call("GET", url, f"/v1/experiments/{experiment_id}/results")
+    with RecloopClient(url) as api:
+        res = guarded(lambda: api.experiment_results(experiment_id))
     console.print(results_table(res))
     if json_path is not None:
         json_path.write_text(json.dumps(res, indent=2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,8 +29,8 @@ def _check_server_base(client: Any, data: Any, users: list[Any]) -> None:
         expected = int(counts.get(user.user_id, 0))
         if expected + len(user.future) > 150:  # /v1/users shows at most 200 history rows
             continue
-        served = client.get(f"/v1/users/{user.user_id}")
-        base_rows = sum(1 for h in served["history"] if h["type"] == "rate")
+        served = guarded(partial(client.api.user, user.user_id))
+        base_rows = sum(1 for h in served.history if h.type == "rate")
         if base_rows > expected:
             fail(f"the server's base history of user {user.user_id} has {base_rows} interactions, "
                  f"the P2 bootstrap only {expected}: it already knows the future. Restart it with "
@@ -78,10 +79,10 @@ def simulate(
     client = guarded(lambda: HttpRecClient(url))
     try:
         if experiment is not None:
-            known = {e["id"]: e for e in guarded(lambda: client.get("/v1/experiments"))["experiments"]}
+            known = {e.id: e for e in guarded(client.api.experiments).experiments}
             if experiment not in known:
                 fail(f"no experiment {experiment!r} on {url}; see `recloop experiments list`")
-            if known[experiment]["status"] != "running":
+            if known[experiment].status != "running":
                 fail(f"experiment {experiment} is stopped; create a new one to simulate traffic")
         data = guarded(lambda: load_dataset(get_settings()))
         population = future_population(data, BASE_FRACTION)
@@ -100,7 +101,7 @@ def simulate(
             if set(report.variants) == {"-"}:
                 err_console.print("the server reported no variant: is the experiment wired into "
                                   "GET /v1/users/{id}/recommendations?")  # fmt: skip
-            out["results"] = guarded(lambda: client.get(f"/v1/experiments/{experiment}/results"))
+            out["results"] = guarded(partial(client.api.experiment_results, experiment))
             console.print(results_table(out["results"]))
         if json_path is not None:
             json_path.write_text(json.dumps(out, indent=2))

@@ -12,11 +12,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import numpy as np
 
+from recloop.client import RecloopClient
 from recloop.data.movielens import Dataset
-from recloop.errors import DependencyUnavailableError
 from recloop.evaluation import metrics as m
 from recloop.evaluation.splits import prequential_split
 
@@ -25,41 +24,39 @@ __all__ = ["http_replay"]
 
 def http_replay(
     url: str, dataset: Dataset, limit: int | None = None,
-    advance: Callable[[int], None] | None = None,
+    advance: Callable[[int], None] | None = None, client: RecloopClient | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Replay P2 events over HTTP; returns the P2 metrics and requests/s."""
+    """Replay P2 events over HTTP; returns the P2 metrics and requests/s.
+
+    ``client``: the API client to use (default: a new one on ``url``, closed at the end).
+    """
     boot, rest = prequential_split(dataset.interactions)
     if limit is not None:
         rest = rest.iloc[:limit]
     warm = set(boot["user_id"].astype(str))
     hits, ndcgs, cold = [], [], []
     base = url.rstrip("/")
-    with httpx.Client(base_url=base, timeout=30.0) as client:
-        try:
-            ready = client.get("/ready")
-        except httpx.HTTPError as exc:
-            raise DependencyUnavailableError(
-                f"no recloop server at {base} ({exc}); start one with "
-                "`RECLOOP_BASE_FRACTION=0.8 recloop serve`"
-            ) from exc
-        version = ready.json().get("model_version")
+    api = client if client is not None else RecloopClient(base)
+    try:
+        version = api.ready().model_version
         t0 = time.perf_counter()
         rows = zip(rest["user_id"].astype(str), rest["item_id"], rest["rating"], rest["timestamp"],
                    strict=True)  # fmt: skip
         for n, (u, item, rating, ts) in enumerate(rows):
-            recs = client.get(f"/v1/users/{u}/recommendations", params={"k": 10})
-            recs.raise_for_status()
-            ranked = [int(r["item_id"]) for r in recs.json()["items"]]
+            ranked = [r.item_id for r in api.recommendations(u, 10).items]
             hit, ndcg = m.rank_ndcg(ranked, int(item), 10)
             hits.append(hit)
             ndcgs.append(ndcg)
             cold.append(u not in warm)
             ev = {"event_id": f"p2-{n}", "user_id": u, "item_id": int(item), "type": "rate",
                   "value": float(rating), "timestamp": float(ts)}  # fmt: skip
-            client.post("/v1/events", json=ev).raise_for_status()
+            api.post_events([ev])
             if advance:
                 advance(1)
         wall = time.perf_counter() - t0
+    finally:
+        if client is None:
+            api.close()
     h, g, c = np.asarray(hits), np.asarray(ndcgs), np.asarray(cold)
 
     def mean(x: np.ndarray) -> float:

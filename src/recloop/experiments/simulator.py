@@ -28,9 +28,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import httpx
 import numpy as np
 
+from recloop.client import RecloopClient
 from recloop.data.movielens import Dataset
 from recloop.errors import DependencyUnavailableError, RecloopError
 from recloop.evaluation.splits import prequential_split
@@ -208,54 +208,38 @@ def simulate(
 
 
 class HttpRecClient:
-    """:class:`RecClient` over a running ``recloop serve`` (keep-alive httpx client)."""
+    """:class:`RecClient` over a running ``recloop serve`` (through :class:`RecloopClient`).
 
-    def __init__(self, url: str, timeout: float = 30.0) -> None:
+    ``api``: the client to use (default: a new one on ``url``); :attr:`api` stays available
+    for the other calls (experiments, users).
+    """
+
+    def __init__(self, url: str, timeout: float = 30.0, api: RecloopClient | None = None) -> None:
         """Connect to ``url`` and check ``/ready``; DependencyUnavailableError says what to start."""
-        self.url = url.rstrip("/")
-        self._client = httpx.Client(base_url=self.url, timeout=timeout)
+        self.api = api if api is not None else RecloopClient(url, timeout=timeout)
+        self.url = self.api.url
         try:
-            ready = self._client.get("/ready")
-        except httpx.HTTPError as exc:
-            self._client.close()
-            raise DependencyUnavailableError(
-                f"no recloop server at {self.url} ({exc}); start one with "
-                "`RECLOOP_BASE_FRACTION=0.8 recloop serve`"
-            ) from exc
-        if ready.status_code != 200:
-            self._client.close()
-            raise DependencyUnavailableError(
-                f"{self.url}/ready answered {ready.status_code}: no model loaded"
-            )
-        self.model_version = str(ready.json().get("model_version"))
-
-    def _check(self, r: httpx.Response) -> httpx.Response:
-        if r.status_code >= 400:
-            try:
-                detail = r.json().get("detail", r.text)
-            except ValueError:
-                detail = r.text
-            raise RecloopError(f"{r.request.method} {r.request.url.path}: {r.status_code} {detail}")
-        return r
+            ready = self.api.ready()
+        except RecloopError:
+            self.api.close()
+            raise
+        if not ready.ready:
+            self.api.close()
+            raise DependencyUnavailableError(f"{self.url}/ready answered 503: no model loaded")
+        self.model_version = str(ready.model_version)
 
     def recommend(self, user_id: str, k: int) -> Served:
         """``GET /v1/users/{id}/recommendations?k=``."""
-        body = self._check(self._client.get(f"/v1/users/{user_id}/recommendations", params={"k": k})).json()
-        return Served(
-            [int(i["item_id"]) for i in body["items"]], str(body["request_id"]), body.get("variant")
-        )
+        recs = self.api.recommendations(user_id, k)
+        return Served([i.item_id for i in recs.items], recs.request_id, recs.variant)
 
     def post_events(self, events: list[dict[str, Any]]) -> None:
         """``POST /v1/events`` with a batch."""
-        self._check(self._client.post("/v1/events", json={"events": events}))
-
-    def get(self, path: str) -> Any:
-        """JSON of ``GET path`` (errors raised as RecloopError with the server's detail)."""
-        return self._check(self._client.get(path)).json()
+        self.api.post_events(events)
 
     def close(self) -> None:
         """Close the connection pool."""
-        self._client.close()
+        self.api.close()
 
 
 class InProcessClient:

@@ -10,11 +10,15 @@ describe('request helpers', () => {
     expect(buildQuery({})).toBe('')
   })
 
-  it('extracts detail from strings, FastAPI 422 lists and text', () => {
+  it("extracts the server's error message, a string detail and text", () => {
+    const body = {
+      error: { code: 'validation_error', message: 'query.k: Input should be <= 100', field: 'query.k' },
+      detail: 'query.k: Input should be <= 100',
+    }
+    expect(detailOf(body, 'x')).toBe('query.k: Input should be <= 100')
+    const err = new ApiError(422, detailOf(body, 'x'), body)
+    expect([err.code, err.field]).toEqual(['validation_error', 'query.k'])
     expect(detailOf({ detail: 'k must be <= 100' }, 'x')).toBe('k must be <= 100')
-    expect(
-      detailOf({ detail: [{ loc: ['body', 'events', 0, 'type'], msg: 'Input should be like', type: 'enum' }] }, 'x'),
-    ).toBe('events.0.type: Input should be like')
     expect(detailOf('Internal Server Error', 'x')).toBe('Internal Server Error')
     expect(detailOf(null, 'fallback')).toBe('fallback')
   })

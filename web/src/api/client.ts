@@ -2,8 +2,9 @@
  * Typed fetch client of the recloop API (docs/API.md).
  *
  * Same-origin relative URLs (the UI is served by FastAPI at `/`, the API under
- * `/v1`). Non-2xx responses throw {@link ApiError} whose message is the API's
- * `detail`. Admin calls send the key stored in localStorage as `X-Admin-Key`.
+ * `/v1`). Non-2xx responses throw {@link ApiError} with the server's error message,
+ * code and field. Request and response types come from the server's OpenAPI schema
+ * (types.ts). Admin calls send the key stored in localStorage as `X-Admin-Key`.
  */
 import endpointsFile from './endpoints.json'
 import type {
@@ -29,7 +30,6 @@ import type {
   Stats,
   UserProfile,
   UsersResponse,
-  ValidationIssue,
   Version,
 } from './types'
 
@@ -63,11 +63,14 @@ export function setAdminKey(key: string): void {
   window.dispatchEvent(new Event(ADMIN_KEY_EVENT))
 }
 
-/** An HTTP error of the API; `message` is its `detail`. status 0 = network failure. */
+/** An HTTP error of the API; `message` is the server's message. status 0 = network failure.
+ * `code` and `field` are the server's `error.code` / `error.field` (null when it sent none). */
 export class ApiError extends Error {
   readonly status: number
   readonly detail: string
   readonly body: unknown
+  readonly code: string | null
+  readonly field: string | null
 
   constructor(status: number, detail: string, body: unknown = null) {
     super(detail)
@@ -75,6 +78,9 @@ export class ApiError extends Error {
     this.status = status
     this.detail = detail
     this.body = body
+    const info = body && typeof body === 'object' ? (body as Partial<ApiErrorBody>).error : undefined
+    this.code = typeof info?.code === 'string' ? info.code : null
+    this.field = typeof info?.field === 'string' ? info.field : null
   }
 
   get isForbidden(): boolean {
@@ -82,19 +88,13 @@ export class ApiError extends Error {
   }
 }
 
-function formatIssue(issue: ValidationIssue): string {
-  const loc = (issue.loc ?? []).filter((p) => p !== 'body' && p !== 'query' && p !== 'path')
-  return loc.length ? `${loc.join('.')}: ${issue.msg}` : issue.msg
-}
-
-/** The human-readable `detail` of an error body (string, FastAPI 422 list, or anything else). */
+/** The human-readable message of an error body: the server's `error.message` (its one
+ * error shape, `ApiErrorBody`), else a string `detail`, else a text body, else `fallback`. */
 export function detailOf(body: unknown, fallback: string): string {
-  if (body && typeof body === 'object' && 'detail' in body) {
-    const detail = (body as ApiErrorBody).detail
+  if (body && typeof body === 'object') {
+    const { error, detail } = body as Partial<ApiErrorBody>
+    if (error && typeof error.message === 'string' && error.message) return error.message
     if (typeof detail === 'string' && detail) return detail
-    if (Array.isArray(detail) && detail.length) {
-      return detail.map((d) => (typeof d === 'string' ? d : formatIssue(d))).join('; ')
-    }
     if (detail != null) return JSON.stringify(detail)
   }
   if (typeof body === 'string' && body.trim()) return body.trim().slice(0, 300)

@@ -1,155 +1,95 @@
 /**
- * Types of every request and response body in docs/API.md (recloop HTTP API v1).
+ * Types of every request and response body of the recloop HTTP API v1.
  *
- * The doc is the contract. Where it leaves a field's type open, the type here
- * is the widest one the UI copes with (e.g. a time may be unix seconds or an
- * ISO string; a model version may be sent as a number by some backends).
+ * Derived from `schema.d.ts`, which openapi-typescript generates from
+ * `openapi.json`, the server's own OpenAPI schema (`python scripts/openapi.py`
+ * writes it; `npm run gen:api` regenerates the types; `npm run typecheck` and
+ * tests/api/test_openapi_contract.py fail when either is stale). So the UI
+ * type-checks against what the server really sends.
+ *
+ * Where the server describes a body as a free-form object (the offline
+ * reports, the stats series, the drift snapshot, retrain decisions,
+ * demographics) the shape the UI reads is declared here, on top of the
+ * generated type.
  */
+import type { components, paths } from './schema'
 
-/** Error body of every 4xx/5xx response. FastAPI request validation (422) sends a list. */
-export interface ApiErrorBody {
-  detail: string | ValidationIssue[]
-}
+type Schemas = components['schemas']
 
-/** One entry of FastAPI's 422 validation `detail` list. */
-export interface ValidationIssue {
-  loc?: (string | number)[]
-  msg: string
-  type?: string
-}
+/** Body of every 4xx/5xx answer: `{error: {code, message, field}, detail}`. */
+export type ApiErrorBody = Schemas['ErrorBody']
+export type ErrorInfo = Schemas['ErrorInfo']
 
 /** GET /health */
-export interface Health {
-  status: string
-}
+export type Health = Schemas['Health']
 
-/** GET /ready (503 until a model is loaded) */
-export interface Ready {
-  ready: boolean
-  model_version: string | null
-}
-
-export const EVENT_TYPES = ['view', 'click', 'like', 'dislike', 'rate', 'purchase'] as const
-export type EventType = (typeof EVENT_TYPES)[number]
-
-/** One event of POST /v1/events. `value` is required (1-5) for `rate`. */
-export interface EventIn {
-  event_id: string
-  user_id: string
-  item_id: number
-  type: EventType
-  value: number | null
-  timestamp: number | null
-  request_id: string | null
-}
+/** GET /ready (503 with `ready: false` until a model is loaded) */
+export type Ready = Schemas['Ready']
 
 /** Body of POST /v1/events: one event or a batch. */
-export type EventsRequest = EventIn | { events: EventIn[] }
+export type EventsRequest = NonNullable<
+  paths['/v1/events']['post']['requestBody']
+>['content']['application/json']
 
-export interface RejectedEvent {
-  index: number
-  event_id: string | null
-  error: string
-}
+/** One event of POST /v1/events. `value` is required (1-5) for `rate`. */
+export type EventIn = Exclude<EventsRequest, { events: unknown }>
+export type EventType = EventIn['type']
+export const EVENT_TYPES = ['view', 'click', 'like', 'dislike', 'rate', 'purchase'] as const satisfies readonly EventType[]
 
-export type EventStatus = 'applied' | 'duplicate' | 'rejected'
-
-export interface EventResult {
-  event_id: string | null
-  status: EventStatus
-}
+export type RejectedEvent = Schemas['Rejected']
+export type EventResult = Schemas['EventResult']
 
 /** Response of POST /v1/events (200, or 422 when every event is invalid). */
-export interface EventsResponse {
-  accepted: number
-  duplicates: number
-  rejected: RejectedEvent[]
-  results: EventResult[]
-}
+export type EventsResponse = Schemas['IngestResponse']
 
 /** A catalog item. */
-export interface Item {
-  item_id: number
-  title: string
-  year: number | null
-  genres: string[]
-}
+export type Item = Schemas['Item']
 
 export const REC_SOURCES = ['ease', 'itemknn', 'sequence', 'als', 'popular', 'trending'] as const
 export type RecSource = (typeof REC_SOURCES)[number]
 
 /** A recommended item: Item + score, source and a human-readable reason. */
-export interface RecItem extends Item {
-  score: number
-  source: RecSource | (string & {})
-  reason: string | null
-}
+export type RecItem = Schemas['RecItemOut']
 
 /** GET /v1/users/{user_id}/recommendations */
-export interface Recommendations {
-  user_id: string
-  items: RecItem[]
-  model_version: string | null
-  request_id: string
-  variant: string | null
-  latency_ms: number
-}
+export type Recommendations = Schemas['Recommendations']
 
-/** Query parameters of GET /v1/users/{user_id}/recommendations. */
-export interface RecommendationParams {
-  k?: number
+type RecommendationQuery = NonNullable<
+  paths['/v1/users/{user_id}/recommendations']['get']['parameters']['query']
+>
+
+/** Query parameters of GET /v1/users/{user_id}/recommendations; genres as lists (sent comma-joined). */
+export type RecommendationParams = Omit<RecommendationQuery, 'genres' | 'exclude_genres'> & {
   genres?: string[]
   exclude_genres?: string[]
-  year_min?: number | null
-  year_max?: number | null
-  exclude_seen?: boolean
 }
 
+/** MovieLens demographics of a user (`demographics` of GET /v1/users/{id}: a free-form object). */
 export interface Demographics {
-  age: number | string | null
-  gender: string | null
-  occupation: string | null
+  age: number
+  gender: string
+  occupation: string
 }
 
-export interface HistoryEntry {
-  item_id: number
-  title: string
-  type: EventType
-  value: number | null
-  timestamp: number
-}
+export type HistoryEntry = Schemas['HistoryEntry']
 
 /** GET /v1/users/{user_id} (history latest first, at most 200). */
-export interface UserProfile {
-  user_id: string
-  known: boolean
+export type UserProfile = Omit<Schemas['UserDetail'], 'demographics'> & {
   demographics: Demographics | null
-  counts_by_type: Partial<Record<EventType, number>>
-  history: HistoryEntry[]
 }
 
-export interface UserSummary {
-  user_id: string
-  events: number
-}
+export type UserSummary = Schemas['UserSummary']
 
 /** GET /v1/users?limit=50 (MovieLens users, most active first). */
-export interface UsersResponse {
-  users: UserSummary[]
-}
+export type UsersResponse = Schemas['UserList']
 
 /** GET /v1/items?query=&limit= (empty query lists popular items). */
-export interface ItemsResponse {
-  items: Item[]
-}
+export type ItemsResponse = Schemas['ItemList']
 
 /** GET /v1/items/{item_id}/similar?k= */
-export interface SimilarItems {
-  item_id: number
-  items: RecItem[]
-}
+export type SimilarItems = Schemas['SimilarItems']
 
-/** One 5 s bucket of GET /v1/stats `series` (the last 10 minutes). */
+/** One 5 s bucket of GET /v1/stats `series` (the last 10 minutes; free-form objects in the schema). */
 export interface StatsPoint {
   /** Bucket start, unix seconds. */
   t: number
@@ -161,17 +101,7 @@ export interface StatsPoint {
 }
 
 /** GET /v1/stats */
-export interface Stats {
-  events_total: number
-  events_by_type: Partial<Record<EventType, number>> & Record<string, number>
-  active_users: number
-  foldins_total: number
-  requests_total: number
-  latency_ms: { p50: number | null; p99: number | null }
-  model_version: string | null
-  online: { positive_rate: number | null; recommended_events: number }
-  series: StatsPoint[]
-}
+export type Stats = Omit<Schemas['Stats'], 'series'> & { series: StatsPoint[] }
 
 /** One model's result in an offline report. */
 export interface OfflineModelResult {
@@ -180,7 +110,7 @@ export interface OfflineModelResult {
   wall_s: number
 }
 
-/** An offline evaluation report (protocol P1 or P2). */
+/** An offline evaluation report (protocol P1 or P2; a free-form object in the schema). */
 export interface OfflineReport {
   protocol: string
   data: Record<string, unknown>
@@ -189,40 +119,28 @@ export interface OfflineReport {
 }
 
 /** GET /v1/offline */
-export interface OfflineResponse {
-  model_version: string | null
+export type OfflineResponse = Omit<Schemas['Offline'], 'p1' | 'p2'> & {
   p1: OfflineReport | null
   p2: OfflineReport | null
 }
 
-/** Model versions are strings in the doc; accept numbers too. */
-export type Version = string | number
+export type ModelVersion = Schemas['ModelVersionOut']
 
-export interface ModelVersion {
-  version: Version
-  aliases: string[]
-  created_at: string
-  metrics: Record<string, number>
-  tags: Record<string, string>
-}
+/** A registry version as the API sends it ("3"). */
+export type Version = ModelVersion['version']
 
 /** GET /v1/models (newest first). */
-export interface ModelsResponse {
-  champion: Version | null
-  versions: ModelVersion[]
-}
+export type ModelsResponse = Schemas['ModelList']
 
 /** POST /v1/models/{version}/promote and POST /v1/models/rollback (admin). */
-export interface PromotionResponse {
-  champion: Version
-  previous: Version | null
-}
+export type PromotionResponse = Schemas['Promotion']
 
 export interface DecisionModel {
-  version: Version
+  version: Version | number
   metrics: Record<string, number>
 }
 
+/** One retrain report (a free-form object in the schema). */
 export interface RetrainDecision {
   created_at: string
   decision: 'promoted' | 'kept' | (string & {})
@@ -232,65 +150,34 @@ export interface RetrainDecision {
 }
 
 /** GET /v1/models/decisions */
-export interface DecisionsResponse {
-  decisions: RetrainDecision[]
-}
+export type DecisionsResponse = Omit<Schemas['Decisions'], 'decisions'> & { decisions: RetrainDecision[] }
 
-export interface ExperimentVariant {
-  name: string
-  /** "champion", a model version such as "3", or "popular". */
-  model: string
-  weight: number
-}
+/** A variant: "champion", a model version such as "3", or "popular", and its traffic weight
+ * (the server fills in the default weight 1, so a listed variant always has one). */
+export type ExperimentVariant = Required<Schemas['Variant']>
 
-export type ExperimentId = string | number
+export type ExperimentId = Schemas['ExperimentOut']['id']
 
-export interface Experiment {
-  id: ExperimentId
-  name: string
-  status: 'running' | 'stopped' | (string & {})
-  created_at: string
-  primary_metric: string
-  variants: ExperimentVariant[]
-}
+/** An experiment as listed (its variants are free-form objects in the schema). */
+export type Experiment = Omit<Schemas['ExperimentOut'], 'variants'> & { variants: ExperimentVariant[] }
 
 /** GET /v1/experiments */
 export interface ExperimentsResponse {
   experiments: Experiment[]
 }
 
-/** Body of POST /v1/experiments (admin). */
-export interface ExperimentCreate {
-  name: string
-  variants: ExperimentVariant[]
-  primary_metric: string
-}
+/** Body of POST /v1/experiments (admin): the server's `ExperimentSpec` (omitted fields take its defaults). */
+export type ExperimentCreate = Schemas['ExperimentSpec']
 
-export type Interval = [number, number]
+/** A metric an experiment can decide on or guard. */
+export type ExperimentMetric = NonNullable<ExperimentCreate['primary_metric']>
 
-export interface VariantResult {
-  name: string
-  model: string
-  exposures: number
-  successes: number
-  rate: number | null
-  ci: Interval | null
-}
+export type VariantResult = Schemas['VariantResult']
 
 /** GET /v1/experiments/{id}/results */
-export interface ExperimentResults {
-  id: ExperimentId
-  name: string
-  status: string
-  variants: VariantResult[]
-  lift: number | null
-  lift_ci: Interval | null
-  p_value: number | null
-  sequential: { p_value: number | null; reject: boolean }
-  srm: { p_value: number | null; mismatch: boolean }
-  /** "running" | "winner:B" | "no difference" */
-  decision: string
-}
+export type ExperimentResults = Schemas['Results']
+
+/* GET /v1/monitoring/drift has no response model on the server: its shape is declared here. */
 
 export interface DriftScore {
   name: string
@@ -330,7 +217,7 @@ export interface RetrainTrigger {
 export interface DriftResponse {
   latest: DriftReport | null
   history: DriftHistoryPoint[]
-  /** Threshold name -> value (e.g. psi_alert, ks_p); shape not fixed by the doc. */
+  /** Threshold name -> value (e.g. psi_alert, ks_p). */
   thresholds: Record<string, unknown>
   triggers: RetrainTrigger[]
   /** The model version whose offline lists the output-drift reference was built from. */

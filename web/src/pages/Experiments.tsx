@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useId, useMemo, useState } from 'react'
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import { api } from '../api/client'
-import type { Experiment, ExperimentCreate, ExperimentResults, ExperimentVariant, ModelsResponse } from '../api/types'
+import type { Experiment, ExperimentCreate, ExperimentMetric, ExperimentResults, ExperimentVariant, ModelsResponse } from '../api/types'
 import { ConfirmDialog } from '../components/ConfirmDialog'
 import { setSwapTarget } from '../components/swap'
 import { useAdminKey } from '../components/useAdminKey'
@@ -13,21 +13,11 @@ import { clockLabel } from '../lib/timeseries'
 import { METRIC_LABELS, focusVariant, metricLabel, srmState, verdict } from '../lib/verdict'
 
 export const RESULTS_REFRESH_MS = 5000
-const METRICS = ['ctr', 'like_rate', 'positive_rate', 'mean_rating'] as const
+const METRICS = ['ctr', 'like_rate', 'positive_rate', 'mean_rating'] as const satisfies readonly ExperimentMetric[]
 const VARIANT_COLORS = ['#64748b', '#4f46e5', '#059669', '#d97706', '#db2777']
 
-/** The full `ExperimentSpec` of the API (src/recloop/experiments/models.py). */
-export interface ExperimentSpecBody extends ExperimentCreate {
-  mode?: 'ab' | 'bandit'
-  guardrails?: string[]
-  auto_promote?: boolean
-  alpha?: number
-  attribution_window_s?: number
-  planned_exposures?: number
-  baseline_rate?: number
-  min_users?: number
-  salt?: string
-}
+/** The body the form sends: the server's `ExperimentSpec` with the metric and every weight set. */
+export type ExperimentSpecBody = Omit<ExperimentCreate, 'primary_metric' | 'variants'> & { primary_metric: ExperimentMetric; variants: ExperimentVariant[] }
 
 /** A relative lift (fraction) as a signed percentage: 0.052 -> "+5.2%". */
 export function fmtLift(x: unknown): string {
@@ -403,9 +393,9 @@ function CreateForm() {
   const qc = useQueryClient()
   const [adminKey] = useAdminKey()
   const [name, setName] = useState('')
-  const [metric, setMetric] = useState<string>('ctr')
+  const [metric, setMetric] = useState<ExperimentMetric>('ctr')
   const [mode, setMode] = useState<'ab' | 'bandit'>('ab')
-  const [guardrails, setGuardrails] = useState<string[]>([])
+  const [guardrails, setGuardrails] = useState<ExperimentMetric[]>([])
   const [autoPromote, setAutoPromote] = useState(false)
   const [alpha, setAlpha] = useState('0.05')
   const [windowMin, setWindowMin] = useState('30')
@@ -474,8 +464,9 @@ function CreateForm() {
             className={inputCls}
             value={metric}
             onChange={(e) => {
-              setMetric(e.target.value)
-              setGuardrails((g) => g.filter((x) => x !== e.target.value))
+              const chosen = e.target.value as ExperimentMetric
+              setMetric(chosen)
+              setGuardrails((g) => g.filter((x) => x !== chosen))
             }}
           >
             {METRICS.map((m) => (
