@@ -20,7 +20,7 @@ per-user ALS factors. Two backends implement it and pass one contract suite
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -79,7 +79,7 @@ class UserLive:
     first_ts: float | None
     last_ts: float | None
     types: tuple[str, ...] = ()
-    disliked_timestamps: np.ndarray = _EMPTY_F64
+    disliked_timestamps: np.ndarray = field(default_factory=lambda: _EMPTY_F64)
 
     @classmethod
     def empty(cls, user_id: str) -> UserLive:

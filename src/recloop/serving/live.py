@@ -97,7 +97,7 @@ class LiveState:
         self._base_stats = base_stats
         self._parts: dict[str, _Part] = {}  # base users' histories split by the feedback table, made once
         self._lock = threading.Lock()  # one writer of the store at a time, in this process
-        self._stats = base_stats.merged(store.item_stats())
+        self._stats = _merge_clocks(base_stats, store.item_stats())
         self._stale = False
 
     @property
@@ -111,7 +111,7 @@ class LiveState:
         if self._stale:
             with self._lock:
                 if self._stale:
-                    self._stats = self._base_stats.merged(self.store.item_stats())
+                    self._stats = _merge_clocks(self._base_stats, self.store.item_stats())
                     self._stale = False
         return self._stats
 
@@ -186,6 +186,22 @@ class LiveState:
         """The user's positive and neutral items, times and weights (what a fold-in needs)."""
         h = self.history(user_id)
         return History(h.items, h.timestamps, np.empty(0, np.float32), h.items, user_id, weights=h.weights)
+
+
+CLOCK_GAP_S = 365 * 86400.0  # live events this far past the data's end run on another clock
+
+
+def _merge_clocks(base: ItemStats, live: ItemStats) -> ItemStats:
+    """The base statistics merged with the store's, on one clock.
+
+    Live events a year or more past the training base's last event (MovieLens ends in
+    1998; live events carry today's time) would make every base item's trending value
+    ~0, so the base is then read as if it had ended at the latest live event: its
+    trending values as of the data's own end, plus the live events. Offline replays
+    continue the data's own clock (gaps of days) and are merged as they are.
+    """
+    gap = live.now - base.now
+    return (base.shifted(gap) if gap >= CLOCK_GAP_S else base).merged(live)
 
 
 @dataclass(frozen=True)

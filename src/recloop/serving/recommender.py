@@ -157,7 +157,7 @@ class Recommender:
         """The user's history (base + live)."""
         return self.live.history(user_id)
 
-    def _request_id(self) -> str:
+    def request_id(self) -> str:
         """Unique per list: a random per-process prefix and a counter (no syscall per request)."""
         return f"{self._id_prefix}-{next(self._id_counter):x}"
 
@@ -173,12 +173,14 @@ class Recommender:
         c = self._caches
         with c.lock:  # the state is updated in place
             cached = c.factors.get(key)
-            w = h.item_weights
+            start, state = 0, als.fold_in_start()
             if cached is not None and cached[0][0] <= len(h.items):
-                start = cached[0][0]
-                state = als.fold_in_add(cached[1], h.items[start:], w[start:])
+                start, state = cached[0][0], cached[1]
+            w = h.item_weights[start:]
+            if np.all(w == 1.0):  # implicit feedback: the plain fold-in
+                state = als.fold_in_add(state, h.items[start:])
             else:
-                state = als.fold_in_add(als.fold_in_start(), h.items, w)
+                state = als.fold_in_add(state, h.items[start:], weights=w)
             c.put(c.factors, key, ((len(h.items), h.last_timestamp), state), c.max_factors)
         if self.observer:
             self.observer.foldin()
@@ -288,7 +290,7 @@ class Recommender:
         allowed = catalog.allowed(f.include_genres, f.exclude_genres, f.year_min, f.year_max)
         history = self.live.history(user_id)
         if _is_new(history):
-            return self._starter(user_id, k, allowed, served, t0)
+            return _starter(self, user_id, k, allowed, served, t0)
         history, ranked = self._ranked(user_id, served, f)
         keep = allowed[ranked.items]
         items, scores, origin = ranked.items[keep][:k], ranked.scores[keep][:k], ranked.origin[keep][:k]
@@ -305,19 +307,7 @@ class Recommender:
         latency = (time.perf_counter() - t0) * 1000
         if self.observer:
             self.observer.recommendation(latency, user_id, ranked, len(history.items) == 0)
-        return RecommendationList(user_id, out, served.version, self._request_id(), latency)
-
-    def _starter(self, user_id: str, k: int, allowed: np.ndarray, served: ServedModel,
-                 t0: float) -> RecommendationList:  # fmt: skip
-        """The list of a user with no history (serving/coldstart.py)."""
-        catalog = self.live.catalog
-        start = starter_list(self.live.stats, catalog.genre_sets, allowed, k)
-        rows = zip(start.items.tolist(), start.scores.tolist(), start.reasons, strict=True)
-        out = [RecItem(catalog.views[i], s, "popular", why) for i, s, why in rows]
-        latency = (time.perf_counter() - t0) * 1000
-        if self.observer:
-            self.observer.recommendation(latency, user_id, _as_ranked(start, served), True)
-        return RecommendationList(user_id, out, served.version, self._request_id(), latency)
+        return RecommendationList(user_id, out, served.version, self.request_id(), latency)
 
     def similar(self, item_id: int, k: int = 10) -> list[RecItem]:
         """Items most similar to ``item_id``: the model's item-item matrices, each normalised, summed."""
@@ -333,3 +323,16 @@ class Recommender:
         top = np.argsort(-score, kind="stable")[:k]
         why = f"similar to {catalog.view(i).display}"
         return [RecItem(catalog.view(int(j)), float(score[j]), "itemknn", why) for j in top]
+
+
+def _starter(rec: Recommender, user_id: str, k: int, allowed: np.ndarray, served: ServedModel,
+             t0: float) -> RecommendationList:  # fmt: skip
+    """The list of a user with no history (serving/coldstart.py)."""
+    catalog = rec.live.catalog
+    start = starter_list(rec.live.stats, catalog.genre_sets, allowed, k)
+    rows = zip(start.items.tolist(), start.scores.tolist(), start.reasons, strict=True)
+    out = [RecItem(catalog.views[i], s, "popular", why) for i, s, why in rows]
+    latency = (time.perf_counter() - t0) * 1000
+    if rec.observer:
+        rec.observer.recommendation(latency, user_id, _as_ranked(start, served), True)
+    return RecommendationList(user_id, out, served.version, rec.request_id(), latency)
