@@ -229,7 +229,8 @@ def test_recommend_with_experiment_serves_variants_and_logs_exposures(
     exp = engine.create(ExperimentSpec(name="x", variants=variants))
     seen: dict[str, tuple[list[int], str]] = {}
     for n in range(60):
-        recs, name = recommend_with_experiment(runtime, engine, not_new(runtime, f"user-{n}"), 2, models=models)
+        user = not_new(runtime, f"user-{n}")
+        recs, name = recommend_with_experiment(runtime, engine, user, 2, models=models)
         assert name == engine.assign(exp, f"user-{n}").name
         seen[name] = (ids(recs), recs.model_version)
         logged = store.exposure(exp.id, recs.request_id)
