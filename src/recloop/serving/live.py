@@ -97,7 +97,8 @@ class LiveState:
         self._base_stats = base_stats
         self._parts: dict[str, _Part] = {}  # base users' histories split by the feedback table, made once
         self._lock = threading.Lock()  # one writer of the store at a time, in this process
-        self._stats = _merge_clocks(base_stats, store.item_stats())
+        self._offset: float | None = None  # live clock - data clock, once known (see _clock_offset)
+        self._stats = self._merged()
         self._stale = False
 
     @property
@@ -111,9 +112,36 @@ class LiveState:
         if self._stale:
             with self._lock:
                 if self._stale:
-                    self._stats = _merge_clocks(self._base_stats, self.store.item_stats())
+                    self._stats = self._merged()
                     self._stale = False
         return self._stats
+
+    def _clock_offset(self) -> float:
+        """Seconds to take off live timestamps to put them on the training data's clock.
+
+        MovieLens ends in 1998 and live events carry today's time: read as they are, the
+        first live event would age every item by 28 years (``item_age_years``), zero every
+        base item's trending value and make every base user "inactive for 28 years". So when
+        the first live event is a year or more past the base's last one, the live clock is
+        taken to start right after the data ends: offset = first live time - last base time.
+        Offline replays continue the data's own clock (gaps of days): offset 0.
+        """
+        if self._offset is None:
+            first = self.store.events(0, 1)
+            if not first:
+                return 0.0
+            gap = float(first[0][1].timestamp) - self._base_stats.now
+            self._offset = gap if gap >= CLOCK_GAP_S else 0.0
+        return self._offset
+
+    def _merged(self) -> ItemStats:
+        """The base statistics merged with the store's, the store's on the data clock."""
+        live = self.store.item_stats()
+        if live.now == 0.0:
+            self._offset = None  # no live event (yet, or after a clear)
+            return self._base_stats.merged(live)
+        offset = self._clock_offset()
+        return self._base_stats.merged(live.shifted(-offset) if offset else live)
 
     def sync(self) -> None:
         """Bring in the events other processes stored (a shared store); no-op for the embedded one."""
@@ -153,8 +181,9 @@ class LiveState:
         if len(live.items) == 0 and len(live.disliked) == 0:
             return _EMPTY_PART, dict(live.counts_by_type)
         types = live.types if len(live.types) == len(live.items) else None
-        part = _split(live.items, live.timestamps.astype(np.int64), live.ratings,
-                      weigh(types, live.ratings, self.semantics))  # fmt: skip
+        offset = self._clock_offset()
+        stamps = (live.timestamps - offset if offset else live.timestamps).astype(np.int64)
+        part = _split(live.items, stamps, live.ratings, weigh(types, live.ratings, self.semantics))
         neg_w = np.ones(len(live.disliked), np.float32)
         part = _Part(part.items, part.timestamps, part.ratings, part.weights,
                      np.concatenate([part.negatives, live.disliked]),
@@ -188,20 +217,7 @@ class LiveState:
         return History(h.items, h.timestamps, np.empty(0, np.float32), h.items, user_id, weights=h.weights)
 
 
-CLOCK_GAP_S = 365 * 86400.0  # live events this far past the data's end run on another clock
-
-
-def _merge_clocks(base: ItemStats, live: ItemStats) -> ItemStats:
-    """The base statistics merged with the store's, on one clock.
-
-    Live events a year or more past the training base's last event (MovieLens ends in
-    1998; live events carry today's time) would make every base item's trending value
-    ~0, so the base is then read as if it had ended at the latest live event: its
-    trending values as of the data's own end, plus the live events. Offline replays
-    continue the data's own clock (gaps of days) and are merged as they are.
-    """
-    gap = live.now - base.now
-    return (base.shifted(gap) if gap >= CLOCK_GAP_S else base).merged(live)
+CLOCK_GAP_S = 365 * 86400.0  # a first live event this far past the data runs on another clock
 
 
 @dataclass(frozen=True)
