@@ -4,11 +4,14 @@ A user with no event has no personal signal, and the ranker then sees the
 same features for most candidates (equal scores, ties broken by item id). The
 starter list is instead made from the item statistics alone:
 
-* score = log1p(all-time count) x shrunk mean rating / 5 + log1p(trending
-  value), where trending is read at the latest event time of the data (the
-  statistics' own clock, never the wall clock);
-* only items with at least ``min_count`` events qualify (a handful of recent
-  events must not make an obscure item the first thing a new user sees);
+* score = log1p(all-time count) x shrunk mean rating / 5 + ``TREND_WEIGHT`` x
+  log1p(trending value), where trending is read at the latest event time of the
+  statistics (on the data's clock: serving/live.py), never the wall clock. Recent
+  activity leads, popularity and quality break its ties. ``TREND_WEIGHT`` was
+  chosen on a validation replay inside the P2 bootstrap (docs/FEEDBACK.md);
+* only items with at least ``min_count`` events and at least the median count of
+  the catalog qualify (a handful of recent events must not make an obscure item
+  the first thing a new user sees);
 * greedy diversity: each pick lowers the score of items sharing its genres
   (maximal marginal relevance with genre overlap), so ten items are not ten
   dramas;
@@ -26,7 +29,8 @@ from recloop.retrieval.trending import ItemStats
 
 __all__ = ["MIN_COUNT", "StarterList", "starter_list"]
 
-MIN_COUNT = 20  # events an item needs before it may open a new user's list
+MIN_COUNT = 20  # events an item needs before it may open a new user's list (and the median count)
+TREND_WEIGHT = 20.0  # of log1p(trending) against log1p(count) x quality; see the module docstring
 DIVERSITY = 0.3  # weight of the genre overlap with items already picked, in units of the score spread
 POOL = 60  # best-scored items considered by the diversity step (at least 3k)
 
@@ -40,20 +44,20 @@ class StarterList:
     reasons: list[str]
 
 
-def _base_scores(stats: ItemStats) -> tuple[np.ndarray, np.ndarray]:
+def _base_scores(stats: ItemStats, trend_weight: float) -> tuple[np.ndarray, np.ndarray]:
     trend = stats.trending(stats.now)
     quality = stats.rating_mean() / 5.0
-    score = np.log1p(stats.counts) * quality + np.log1p(trend)
+    score = np.log1p(stats.counts) * quality + trend_weight * np.log1p(trend)
     return score, trend
 
 
 def starter_list(
     stats: ItemStats, genres: Sequence[frozenset[str]], allowed: np.ndarray, k: int,
-    min_count: int = MIN_COUNT,
+    min_count: int = MIN_COUNT, trend_weight: float = TREND_WEIGHT, diversity: float = DIVERSITY,
 ) -> StarterList:  # fmt: skip
     """The top ``k`` of the starter scores among ``allowed`` (bool (n_items,)) items, diversified."""
-    score, trend = _base_scores(stats)
-    ok = allowed & (stats.counts >= min_count)
+    score, trend = _base_scores(stats, trend_weight)
+    ok = allowed & (stats.counts >= max(min_count, float(np.median(stats.counts))))
     if ok.sum() < k:  # a tiny or young catalog: take what there is
         ok = allowed.copy()
     cand = np.flatnonzero(ok)
@@ -66,7 +70,7 @@ def starter_list(
         best_i, best_v = 0, -np.inf
         for pos, i in enumerate(left):
             overlap = max((_jaccard(genres[i], genres[j]) for j in picked), default=0.0)
-            v = float(score[i]) - DIVERSITY * (spread or 1.0) * overlap
+            v = float(score[i]) - diversity * (spread or 1.0) * overlap
             if v > best_v:  # strict: earlier (more popular) wins a tie
                 best_i, best_v = pos, v
         picked.append(left.pop(best_i))
