@@ -44,13 +44,15 @@ def negative_similarity(items: np.ndarray, history: History, sources: CandidateS
 
 def demote(
     items: np.ndarray, scores: np.ndarray, history: History, sources: CandidateSources,
-    strength: float = DEMOTION_STRENGTH,
+    strength: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """(items, scores, order) re-ranked after the demotion; ``order`` indexes the inputs.
 
-    ``items`` int64 (n,) ranked, ``scores`` float64 (n,) the ranker's. Stable: items
-    the demotion does not touch keep their relative order.
+    ``items`` int64 (n,) ranked, ``scores`` float64 (n,) the ranker's; ``strength``
+    (default :data:`DEMOTION_STRENGTH`). Stable: items the demotion does not touch keep
+    their relative order.
     """
+    strength = DEMOTION_STRENGTH if strength is None else strength
     if len(history.negatives) == 0 or len(items) == 0:
         return items, scores, np.arange(len(items))
     spread = float(scores.max() - scores.min()) or 1.0
