@@ -14,8 +14,9 @@ users (seeded sample) each receive one ``like``, of two kinds:
 
 * ``top1``: the item in position 1 of their list (the obvious click);
 * ``random``: a random unseen item among those with at least 20 ratings;
-* ``top1_wallclock``: afterwards, other users like their top-1 with today's time as the
-  timestamp (what the API stamps an event without one), the data's clock being 1998.
+* ``top1_wallclock``: in a second, fresh store over the same model, other users like their
+  top-1 with today's time as the timestamp (what the API stamps an event without one),
+  the data's clock being 1998: what a server started on the data sees.
 
 Churn = the items of the list before the like, other than the liked one, that are
 gone from the list after it (0..9 for ``top1``, 0..10 for ``random``). Each user
@@ -43,7 +44,7 @@ from recloop.data import load_dataset
 from recloop.evaluation.splits import prequential_split
 from recloop.events.schema import Event
 from recloop.pipelines.recipe import registered_builder
-from recloop.serving.replay import ServiceSession
+from recloop.serving.replay import ServiceSession, service_session
 
 BUCKETS = ((1, 19), (20, 49), (50, 99), (100, 199), (200, 10_000))
 RESULTS = Path(__file__).parent / "results" / "churn.json"
@@ -61,10 +62,10 @@ def _churn(session: ServiceSession, user: str, item: int, n: int) -> int:
 
 def _wall_clock(session: ServiceSession, sizes: Any, per_bucket: int, rng: np.random.Generator,
                 n: int) -> dict[str, Any]:  # fmt: skip
-    """Other users' likes of their top-1 stamped with today's wall clock, as the API stamps them.
+    """Likes of the top-1 stamped with today's wall clock, as the API stamps them, in a fresh store.
 
-    MovieLens ends in 1998: the first such event moves the live clock 28 years on. Run after
-    the data-clock pass, on users of that pass excluded.
+    MovieLens ends in 1998, so the first such event is 28 years past the data, as on a
+    server started on the data: ``session`` must hold no event yet.
     """
     out: dict[str, Any] = {}
     svc = session.service
@@ -73,8 +74,6 @@ def _wall_clock(session: ServiceSession, sizes: Any, per_bucket: int, rng: np.ra
         got: list[int] = []
         for u in rng.permutation(users)[:per_bucket].tolist():
             user = str(u)
-            if svc.live.store.user_events(user).counts_by_type:
-                continue  # liked in the first pass
             before = svc.rank_items(user, 10).tolist()
             item = before[0]
             item_id = int(svc.live.catalog.ids[item])
@@ -94,13 +93,14 @@ def _summary(values: list[int]) -> dict[str, float]:
             "p90": float(np.percentile(a, 90)), "max": float(a.max())}  # fmt: skip
 
 
-def run(per_bucket: int, seed: int) -> dict[str, Any]:
+def run(per_bucket: int, seed: int, semantics: str) -> dict[str, Any]:
     """Refit the champion recipe on the P2 bootstrap and measure churn per bucket and kind."""
     settings = get_settings()
     dataset = load_dataset(settings)
     boot, _ = prequential_split(dataset.interactions)
     t0 = time.perf_counter()
-    session = registered_builder("champion", settings).build(dataset, boot)
+    kw: dict[str, Any] = {} if semantics == "implicit" else {"semantics": semantics}  # older code: none
+    session = registered_builder("champion", settings, **kw).build(dataset, boot)
     assert isinstance(session, ServiceSession), "the champion was trained on this very split"
     fit_s = time.perf_counter() - t0
     sizes = boot.groupby("user_id").size()
@@ -123,11 +123,14 @@ def run(per_bucket: int, seed: int) -> dict[str, Any]:
             got[kind].append(_churn(session, user, item, n))
             n += 1
         out[f"{lo}-{hi}"] = {kind: _summary(v) for kind, v in got.items()}
-    for bucket, kinds in _wall_clock(session, sizes, max(2, per_bucket // 2), rng, n).items():
-        out[bucket] |= kinds
     session.close()
+    fresh = service_session(dataset, boot, session.service.model, session.service.live.half_life_days, **kw)
+    for bucket, kinds in _wall_clock(fresh, sizes, per_bucket, rng, n).items():
+        out[bucket] |= kinds
+    fresh.close()
     return {"protocol": "churn on the P2 bootstrap (shared/EVALUATION.md split)", "source": dataset.source,
-            "per_bucket": per_bucket, "seed": seed, "fit_s": fit_s, "buckets": out}  # fmt: skip
+            "semantics": semantics, "per_bucket": per_bucket, "seed": seed, "fit_s": fit_s,
+            "buckets": out}  # fmt: skip
 
 
 def main() -> None:
@@ -137,8 +140,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--json", type=Path, default=RESULTS)
     ap.add_argument("--p2", type=Path, default=None, help="a P2 report to copy the champion's figures from")
+    ap.add_argument("--semantics", choices=("implicit", "explicit"), default="implicit",
+                    help="feedback semantics of the replay service (implicit: P2's; explicit: served)")
     args = ap.parse_args()
-    result = run(args.per_bucket, args.seed)
+    result = run(args.per_bucket, args.seed, args.semantics)
     if args.p2 is not None:
         p2 = json.loads(args.p2.read_text())["models"]
         result["p2"] = {name: {k: m["metrics"][k] for k in ("NDCG@10", "HR@10")} for name, m in p2.items()}
