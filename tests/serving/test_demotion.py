@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from recloop.retrieval.candidates import CandidateSources
 from recloop.retrieval.history import History
@@ -42,8 +43,8 @@ def test_similarity_to_negatives_is_one_for_the_nearest_neighbour_and_zero_elsew
 def test_demotion_pushes_the_neighbours_of_a_negative_below_unrelated_items() -> None:
     items = np.array([1, 2, 3, 4], np.int64)
     scores = np.array([4.0, 3.0, 2.0, 1.0])
-    out, new, order = demote(items, scores, _history([0]), _sources())
-    assert out.tolist() == [3, 2, 1, 4]  # 1 loses the whole spread (3), 2 half of it
+    out, new, order = demote(items, scores, _history([0]), _sources(), strength=1.0)
+    assert out.tolist() == [3, 2, 1, 4]  # 1 loses the whole spread (3), 2 half of it (strength 1)
     assert new.tolist() == [2.0, 1.5, 1.0, 1.0] and order.tolist() == [2, 1, 0, 3]
 
 
@@ -52,3 +53,10 @@ def test_no_negatives_no_change() -> None:
     scores = np.array([3.0, 2.0, 1.0])
     out, new, order = demote(items, scores, History.from_items([5]), _sources())
     assert out is items and new is scores and order.tolist() == [0, 1, 2]
+
+
+def test_default_strength_moves_the_nearest_neighbour_down_but_not_to_the_bottom() -> None:
+    items = np.array([1, 2, 3, 4], np.int64)
+    scores = np.array([4.0, 3.5, 3.8, 1.0])
+    out, new, _ = demote(items, scores, _history([0]), _sources())  # strength 0.3 of a spread of 3
+    assert out.tolist() == [3, 1, 2, 4] and new.tolist() == pytest.approx([3.8, 3.1, 3.05, 1.0])
