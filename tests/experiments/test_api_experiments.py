@@ -154,7 +154,7 @@ class StubModel:
         self.sources = SimpleNamespace(als=SimpleNamespace(
             fold_in=lambda items: zero,
             fold_in_start=lambda: FoldIn(np.eye(2), np.zeros(2), set(), zero),
-            fold_in_add=lambda state, items: state,
+            fold_in_add=lambda state, items, weights=None: state,
         ), user_scores=lambda history, factor: None, personal=(), names=("popular",),
             sources=())  # fmt: skip
 
@@ -199,6 +199,13 @@ def ids(recs: Any) -> list[int]:
     return [r.item.item_id for r in recs.items]
 
 
+def not_new(runtime: SimpleNamespace, user: str) -> str:
+    """Give ``user`` one dislike of item 30, so the model ranks (a user with no event gets the
+    starter list, whatever the variant); item 30 is in none of the lists these tests expect."""
+    runtime.service.ingest([{"event_id": f"d-{user}", "user_id": user, "item_id": 30, "type": "dislike"}])
+    return user
+
+
 def test_popular_list_skips_seen_items_and_applies_filters(runtime: SimpleNamespace) -> None:
     service: Recommender = runtime.service
     # counts: item 20 -> 3, items 10 and 40 -> 2, items 30 and 50 -> 1; user 1 saw 10, 20, 30
@@ -214,7 +221,7 @@ def test_recommend_with_experiment_serves_variants_and_logs_exposures(
     runtime: SimpleNamespace, engine: ExperimentEngine, store: ExperimentStore
 ) -> None:
     models = FixedModels({"2": ServedModel(StubModel([0, 1, 2, 3, 4]), "2")})  # type: ignore[arg-type]
-    plain, variant = recommend_with_experiment(runtime, engine, "new", 2, models=models)
+    plain, variant = recommend_with_experiment(runtime, engine, not_new(runtime, "new"), 2, models=models)
     assert variant is None and ids(plain) == [50, 40] and plain.model_version == "1"
 
     variants = (Variant(name="A", model="champion"), Variant(name="B", model="2"),
@@ -222,7 +229,8 @@ def test_recommend_with_experiment_serves_variants_and_logs_exposures(
     exp = engine.create(ExperimentSpec(name="x", variants=variants))
     seen: dict[str, tuple[list[int], str]] = {}
     for n in range(60):
-        recs, name = recommend_with_experiment(runtime, engine, f"user-{n}", 2, models=models)
+        user = not_new(runtime, f"user-{n}")
+        recs, name = recommend_with_experiment(runtime, engine, user, 2, models=models)
         assert name == engine.assign(exp, f"user-{n}").name
         seen[name] = (ids(recs), recs.model_version)
         logged = store.exposure(exp.id, recs.request_id)

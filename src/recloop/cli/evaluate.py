@@ -29,6 +29,17 @@ class ProtocolName(StrEnum):
     p2 = "p2"
 
 
+class P2Variant(StrEnum):
+    """P2 as defined (``standard``) or with ratings <= 2 as negatives (docs/FEEDBACK.md)."""
+
+    standard = "standard"
+    negatives = "negatives"
+
+
+_VARIANT_HELP = ("P2: standard (every rating a positive, as EVALUATION.md) or negatives (the registered "
+                 "models' replay treats ratings <= 2 as negatives, as served; adds *_liked metrics)")
+LIKED_RATING = 4.0  # the negatives variant also scores the events rated at least this
+
 P1_KEYS = ["NDCG@10", "Recall@10", "Recall@20", "HR@10", "MAP@10", "Precision@10", "Coverage@10"]
 P2_KEYS = ["NDCG@10", "HR@10", "NDCG@10_cold", "NDCG@10_warm", "HR@10_cold", "HR@10_warm",
            "events_per_s"]  # fmt: skip
@@ -37,6 +48,9 @@ P2_KEYS = ["NDCG@10", "HR@10", "NDCG@10_cold", "NDCG@10_warm", "HR@10_cold", "HR
 def render_report(report: EvaluationReport) -> Table:
     """The report as one rich table: a row per model, a column per metric."""
     keys = P1_KEYS if report.protocol == "p1" else P2_KEYS
+    first = next(iter(report.models.values()), None)
+    if first is not None and "NDCG@10_liked" in first.metrics:  # the P2 "negatives" variant
+        keys = [*keys[:-1], "NDCG@10_liked", "HR@10_liked", keys[-1]]
     table = Table(title=f"{report.protocol.upper()} on {report.data['source']}")
     table.add_column("model", style="bold")
     for k in keys:
@@ -56,14 +70,16 @@ def evaluate(
     ] = ",".join(BASELINE_NAMES),
     json_path: Annotated[Path | None, typer.Option("--json", help="also write JSON here")] = None,
     limit: Annotated[int | None, typer.Option(help="P2: replay only the first N events")] = None,
+    p2_variant: Annotated[P2Variant, typer.Option(help=_VARIANT_HELP)] = P2Variant.standard,
 ) -> None:
     """Run models on the same split of one protocol and print one table."""
+    negatives = protocol is ProtocolName.p2 and p2_variant is P2Variant.negatives
     settings = get_settings()
     names = [n.strip() for n in models.split(",") if n.strip()]
     if not names:
         fail("--models is empty; name at least one of champion, popular, itemknn, als, ease")
     data = guarded(lambda: load_dataset(settings))
-    builders = guarded(lambda: builders_for(names, settings))
+    builders = guarded(lambda: builders_for(names, settings, "explicit" if negatives else "implicit"))
     if protocol is ProtocolName.p1:
         with progress_bar("P1 models", len(builders)) as advance:
             report = guarded(lambda: run_p1(data, builders, advance))
@@ -71,9 +87,12 @@ def evaluate(
         _, rest = prequential_split(data.interactions)
         n = len(rest) if limit is None else min(limit, len(rest))
         with progress_bar("P2 replayed events", n * len(builders)) as advance:
-            report = guarded(lambda: run_p2(data, builders, advance, limit=limit))
+            liked = LIKED_RATING if negatives else None
+            report = guarded(lambda: run_p2(data, builders, advance, limit=limit, liked_min=liked))
+        if negatives:
+            report.data["variant"] = "negatives"
     console.print(render_report(report))
-    for alias in ("champion", "challenger"):
+    for alias in ("champion", "challenger") if not negatives else ():
         if alias in report.models:  # keep the registered version's figures for the dashboard
             version = report.models[alias].params.get("version")
             out = settings.home / "reports" / f"v{version}" / f"evaluation_{report.protocol}.json"

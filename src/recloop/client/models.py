@@ -180,6 +180,8 @@ class HistoryEntry(BaseModel):
     type: str
     value: float | None
     timestamp: float
+    polarity: str = "positive"  # positive | neutral | negative (docs/FEEDBACK.md)
+    weight: float = 1.0  # the signed feedback weight the recommender uses
 
 
 class UserDetail(BaseModel):

@@ -230,6 +230,7 @@ class RedisFeatureStore:
             float(rec["ts"].min()),
             float(rec["ts"].max()),
             tuple(EVENT_TYPES[t] for t in rec["type"][pos].tolist()),
+            _frozen(rec["ts"][neg], np.float64),
         )
 
     def item_stats(self) -> ItemStats:

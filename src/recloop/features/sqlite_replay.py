@@ -41,6 +41,7 @@ class UserLog:
     counts: dict[str, int] = field(default_factory=dict)
     first_ts: float = float("inf")
     last_ts: float = float("-inf")
+    disliked_ts: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -132,7 +133,7 @@ def _replay(conn: sqlite3.Connection, stats: ItemStats) -> ReplayedState:
     p_ratings = ratings[order][s_pos].tolist()
     p_types = [EVENT_TYPES[c] for c in s_codes[s_pos].tolist()]
     neg_bounds = np.concatenate([[0], np.cumsum(np.bincount(ucode[negative], minlength=n_users))]).tolist()
-    n_items_neg = s_items[~s_pos].tolist()
+    n_items_neg, n_ts_neg = s_items[~s_pos].tolist(), s_ts[~s_pos].tolist()
     n_types = len(EVENT_TYPES)
     per_type: list[list[int]] = np.bincount(ucode * n_types + codes, minlength=n_users * n_types
                                             ).reshape(n_users, n_types).tolist()  # fmt: skip
@@ -145,7 +146,7 @@ def _replay(conn: sqlite3.Connection, stats: ItemStats) -> ReplayedState:
             p_items[a:b], p_ts[a:b], p_ratings[a:b], p_types[a:b],
             n_items_neg[neg_bounds[u] : neg_bounds[u + 1]],
             {EVENT_TYPES[k]: c for k, c in enumerate(per_type[u]) if c},
-            first[u], last[u],
+            first[u], last[u], n_ts_neg[neg_bounds[u] : neg_bounds[u + 1]],
         )  # fmt: skip
     counts = {EVENT_TYPES[k]: int(c) for k, c in enumerate(np.bincount(codes, minlength=len(EVENT_TYPES)))
               if c}  # fmt: skip

@@ -143,6 +143,7 @@ class SQLiteFeatureStore:
             u = self._users[e.user_id] = UserLog()
         if e.type in NEGATIVE_TYPES:
             u.disliked.append(e.item)
+            u.disliked_ts.append(e.timestamp)
         else:
             u.items.append(e.item)
             u.timestamps.append(e.timestamp)
@@ -211,6 +212,7 @@ class SQLiteFeatureStore:
                 u.first_ts,
                 u.last_ts,
                 tuple(u.types),
+                _frozen(u.disliked_ts, np.float64),
             )
 
     def item_stats(self) -> ItemStats:

@@ -20,7 +20,7 @@ per-user ALS factors. Two backends implement it and pass one contract suite
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -64,7 +64,10 @@ class UserLive:
     ``counts_by_type``: number of the user's events of each type (all types).
     ``first_ts``/``last_ts``: earliest/latest timestamp over all the user's
     events, None for a user with no events. ``types``: the event type of each
-    positive event (aligned with ``items``). Arrays are read-only.
+    positive event (aligned with ``items``). ``disliked_timestamps``: float64 (m,)
+    the times of the ``dislike`` events (aligned with ``disliked``). Arrays are
+    read-only. Which of these events count as negatives is decided above the store
+    (recloop.events.feedback): the store keeps every event as it came.
     """
 
     user_id: str
@@ -76,6 +79,7 @@ class UserLive:
     first_ts: float | None
     last_ts: float | None
     types: tuple[str, ...] = ()
+    disliked_timestamps: np.ndarray = field(default_factory=lambda: _EMPTY_F64)
 
     @classmethod
     def empty(cls, user_id: str) -> UserLive:

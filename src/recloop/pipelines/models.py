@@ -6,19 +6,26 @@ from recloop.config import Settings
 from recloop.errors import ValidationError
 from recloop.evaluation.baselines import BASELINE_NAMES, baseline_builder
 from recloop.evaluation.protocols import ModelBuilder
+from recloop.events.feedback import Semantics
 from recloop.pipelines.recipe import registered_builder
 
 __all__ = ["builders_for"]
 
 
-def builders_for(names: list[str], settings: Settings) -> list[ModelBuilder]:
-    """Builders in the order given; ``champion`` is resolved through the registry."""
+def builders_for(
+    names: list[str], settings: Settings, semantics: Semantics = "implicit"
+) -> list[ModelBuilder]:
+    """Builders in the order given; ``champion`` is resolved through the registry.
+
+    ``semantics`` is the registered models' P2 feedback semantics (the baselines are
+    implicit models whatever it is).
+    """
     out: list[ModelBuilder] = []
     for name in names:
         if name in BASELINE_NAMES:
             out.append(baseline_builder(name, settings))
         elif name == "champion" or name == "challenger":
-            out.append(registered_builder(name, settings))
+            out.append(registered_builder(name, settings, semantics))
         else:
             raise ValidationError(
                 f"unknown model {name!r}; choose from champion, {', '.join(BASELINE_NAMES)}"

@@ -16,6 +16,7 @@ import pandas as pd
 from recloop.config import Settings
 from recloop.data.movielens import Dataset
 from recloop.evaluation.protocols import ModelBuilder, OnlineModel
+from recloop.events.feedback import Semantics
 from recloop.pipelines.twostage import fit_two_stage
 from recloop.ranking.bundle import load_bundle
 from recloop.ranking.inputs import item_stats, replay_histories
@@ -27,8 +28,13 @@ from recloop.serving.session import ModelSession
 __all__ = ["registered_builder"]
 
 
-def registered_builder(alias: str, settings: Settings) -> ModelBuilder:
-    """A builder for the version behind ``alias`` (champion/challenger)."""
+def registered_builder(alias: str, settings: Settings, semantics: Semantics = "implicit") -> ModelBuilder:
+    """A builder for the version behind ``alias`` (champion/challenger).
+
+    ``semantics``: how the P2 replay's service turns ratings into history
+    (recloop.events.feedback): ``implicit`` is P2 as defined, ``explicit`` the
+    "negatives" variant (ratings <= 2 are negatives, as when serving).
+    """
     registry = registry_from_settings(settings)
     info = registry.get(alias)
     path = registry.download(info.version)
@@ -44,6 +50,9 @@ def registered_builder(alias: str, settings: Settings) -> ModelBuilder:
         cfg = loaded.config  # the whole recipe: every source's parameters
         model, _, _ = fit_two_stage(dataset, frame, settings, cfg)
         served = ServedModel(model, f"{info.version}-refit")
-        return service_session(dataset, frame, served, cfg.half_life_days)
+        return service_session(dataset, frame, served, cfg.half_life_days, semantics)
 
-    return ModelBuilder(alias, build, {"version": info.version, "recipe": "registered"})
+    params: dict[str, Any] = {"version": info.version, "recipe": "registered"}
+    if semantics != "implicit":
+        params["semantics"] = semantics
+    return ModelBuilder(alias, build, params)

@@ -88,10 +88,11 @@ class ALSScorer(BaseScorer):
         f = self.item_factors.shape[1]
         return FoldIn(self._a0_inv.copy(), np.zeros(f), set(), np.zeros(f, dtype=np.float32))
 
-    def fold_in_add(self, state: FoldIn, items: np.ndarray) -> FoldIn:
+    def fold_in_add(self, state: FoldIn, items: np.ndarray, weights: np.ndarray | None = None) -> FoldIn:
         """Add items the user interacted with; mutates and returns ``state``.
 
-        Each distinct item adds (c - 1) y y^T to A and c y to b. A^-1 is kept and
+        Each distinct item adds (c - 1) w y y^T to A and c w y to b, ``w`` its feedback
+        weight float (n,) aligned with ``items`` (None: 1 each). A^-1 is kept and
         updated by Sherman-Morrison, O(f^2) per item with no solve, so a user's
         factor x = A^-1 b is re-solved on every event without touching the rest
         of the history. Many new items at once (a history) use one solve instead.
@@ -101,15 +102,21 @@ class ALSScorer(BaseScorer):
             return state
         c = self.p.alpha
         y = self.item_factors[new].astype(np.float64)
-        state.b += c * y.sum(axis=0)
+        w = None
+        if weights is not None and np.any(np.asarray(weights) != 1.0):  # feedback confidence per item
+            given = np.asarray(weights, np.float64).tolist()
+            w_of = dict(zip(np.asarray(items).tolist(), given, strict=True))
+            w = np.asarray([w_of[i] for i in new], dtype=np.float64)
+        state.b += c * (y.sum(axis=0) if w is None else w @ y)
         state.seen.update(new)
         if len(new) > 8:
-            a = np.linalg.inv(state.a_inv) + (c - 1.0) * (y.T @ y)
-            state.a_inv = np.linalg.inv(a)
+            gram = y.T @ y if w is None else (y * w[:, None]).T @ y
+            state.a_inv = np.linalg.inv(np.linalg.inv(state.a_inv) + (c - 1.0) * gram)
         else:
-            for row in y:
+            for row, wr in zip(y, [1.0] * len(new) if w is None else w.tolist(), strict=True):
                 u = state.a_inv @ row
-                state.a_inv -= ((c - 1.0) / (1.0 + (c - 1.0) * float(row @ u))) * np.outer(u, u)
+                cw = (c - 1.0) * wr
+                state.a_inv -= (cw / (1.0 + cw * float(row @ u))) * np.outer(u, u)
         state.factor = (state.a_inv @ state.b).astype(np.float32)
         return state
 

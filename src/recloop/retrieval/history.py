@@ -8,6 +8,9 @@ import numpy as np
 
 __all__ = ["History", "recency_weights"]
 
+_NO_WEIGHTS = np.zeros(0, dtype=np.float32)
+_NO_ITEMS = np.zeros(0, dtype=np.int64)
+
 
 @dataclass(frozen=True)
 class History:
@@ -15,8 +18,13 @@ class History:
 
     ``items``/``timestamps``/``ratings``: shape (n,), int64/int64/float32
     (rating 0 where the event carried none). ``seen``: every item the user
-    touched (including dislikes), never recommended again. ``known_user``:
-    whether the user existed in the training data (demographics available).
+    touched (including negatives), never recommended again.
+
+    Feedback (recloop.events.feedback, docs/FEEDBACK.md): ``weights`` float32 (n,)
+    the weight of each history item (empty: all 1, the implicit semantics);
+    ``negatives`` int64 (m,) the items of negative events (dislikes, low ratings
+    under the explicit semantics), not in ``items``; ``negative_weights``
+    float32 (m,) their magnitudes (empty: all 1).
     """
 
     items: np.ndarray
@@ -25,6 +33,9 @@ class History:
     seen: np.ndarray
     user_id: str = ""
     type_counts: dict[str, int] = field(default_factory=dict)
+    weights: np.ndarray = field(default_factory=lambda: _NO_WEIGHTS)
+    negatives: np.ndarray = field(default_factory=lambda: _NO_ITEMS)
+    negative_weights: np.ndarray = field(default_factory=lambda: _NO_WEIGHTS)
 
     @classmethod
     def from_items(
@@ -42,6 +53,24 @@ class History:
 
     def __len__(self) -> int:
         return len(self.items)
+
+    @property
+    def item_weights(self) -> np.ndarray:
+        """float32 (n,): the feedback weight of each history item (1 where none was given)."""
+        if len(self.weights) == len(self.items):
+            return self.weights
+        return np.ones(len(self.items), dtype=np.float32)
+
+    @property
+    def negative_item_weights(self) -> np.ndarray:
+        """float32 (m,): the magnitude of each negative (1 where none was given)."""
+        if len(self.negative_weights) == len(self.negatives):
+            return self.negative_weights
+        return np.ones(len(self.negatives), dtype=np.float32)
+
+    def liked(self, min_weight: float) -> np.ndarray:
+        """The history items of weight >= ``min_weight`` (the ones a reason may cite), oldest first."""
+        return self.items[self.item_weights >= min_weight]
 
     @property
     def last_timestamp(self) -> int:

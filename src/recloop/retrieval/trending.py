@@ -78,6 +78,17 @@ class ItemStats:
         out.now = max(self.now, other.now)
         return out
 
+    def shifted(self, seconds: float) -> ItemStats:
+        """A copy whose clock runs ``seconds`` later: every update time and ``now`` moved forward.
+
+        Counts and trending values are unchanged, so trending read at ``now + seconds``
+        equals this object's at ``now``.
+        """
+        other = self.copy()
+        other.trend_time = np.where(other.trend_time > 0, other.trend_time + seconds, 0.0)
+        other.now = self.now + seconds
+        return other
+
     def copy(self) -> ItemStats:
         """An independent copy (training state must not leak into evaluation)."""
         other = ItemStats(self.n_items, self.half_life_s / 86400.0)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from recloop.errors import StorageUnavailableError
+from recloop.events.feedback import Semantics, weigh
 from recloop.events.schema import Event
 from recloop.features.store import FeatureStore
 from recloop.ranking.inputs import BaseHistories
@@ -83,15 +84,21 @@ _EMPTY = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32))
 
 
 class LiveState:
-    """Catalog + base histories + the store + item statistics (base merged with the store's)."""
+    """Catalog + base histories + the store + item statistics (base merged with the store's).
 
-    def __init__(self, catalog: Catalog, base: BaseHistories, base_stats: ItemStats, store: FeatureStore):
-        self.catalog, self.store = catalog, store
+    ``semantics``: how events become history (recloop.events.feedback): ``explicit``
+    when serving, ``implicit`` for the offline protocols (every rating a positive).
+    """
+
+    def __init__(self, catalog: Catalog, base: BaseHistories, base_stats: ItemStats, store: FeatureStore,
+                 semantics: Semantics = "explicit") -> None:  # fmt: skip
+        self.catalog, self.store, self.semantics = catalog, store, semantics
         self.base = BaseArrays.build(base)
         self._base_stats = base_stats
-        self._seen: dict[str, np.ndarray] = {}  # base users' seen sets, made once
+        self._parts: dict[str, _Part] = {}  # base users' histories split by the feedback table, made once
         self._lock = threading.Lock()  # one writer of the store at a time, in this process
-        self._stats = base_stats.merged(store.item_stats())
+        self._offset: float | None = None  # live clock - data clock, once known (see _clock_offset)
+        self._stats = self._merged()
         self._stale = False
 
     @property
@@ -105,9 +112,36 @@ class LiveState:
         if self._stale:
             with self._lock:
                 if self._stale:
-                    self._stats = self._base_stats.merged(self.store.item_stats())
+                    self._stats = self._merged()
                     self._stale = False
         return self._stats
+
+    def _clock_offset(self) -> float:
+        """Seconds to take off live timestamps to put them on the training data's clock.
+
+        MovieLens ends in 1998 and live events carry today's time: read as they are, the
+        first live event would age every item by 28 years (``item_age_years``), zero every
+        base item's trending value and make every base user "inactive for 28 years". So when
+        the first live event is a year or more past the base's last one, the live clock is
+        taken to start right after the data ends: offset = first live time - last base time.
+        Offline replays continue the data's own clock (gaps of days): offset 0.
+        """
+        if self._offset is None:
+            first = self.store.events(0, 1)
+            if not first:
+                return 0.0
+            gap = float(first[0][1].timestamp) - self._base_stats.now
+            self._offset = gap if gap >= CLOCK_GAP_S else 0.0
+        return self._offset
+
+    def _merged(self) -> ItemStats:
+        """The base statistics merged with the store's, the store's on the data clock."""
+        live = self.store.item_stats()
+        if live.now == 0.0:
+            self._offset = None  # no live event (yet, or after a clear)
+            return self._base_stats.merged(live)
+        offset = self._clock_offset()
+        return self._base_stats.merged(live.shifted(-offset) if offset else live)
 
     def sync(self) -> None:
         """Bring in the events other processes stored (a shared store); no-op for the embedded one."""
@@ -129,32 +163,86 @@ class LiveState:
             self._stale = True
         return [ev for ev, fresh in zip(events, new, strict=True) if fresh]
 
-    def _base(self, user_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _base(self, user_id: str) -> _Part:
+        """The user's training-base events split by the feedback table (kept per user)."""
+        part = self._parts.get(user_id)
+        if part is not None:
+            return part
         got = self.base.user(user_id)
         if got is None:
-            return (*_EMPTY, _EMPTY[0])
-        seen = self._seen.get(user_id)
-        if seen is None:
-            seen = self._seen[user_id] = np.unique(got[0])
-        return (*got, seen)
+            return _EMPTY_PART
+        part = _split(got[0], got[1], got[2], weigh(None, got[2], self.semantics))
+        if len(self._parts) < _MAX_PARTS:
+            self._parts[user_id] = part
+        return part
+
+    def _live(self, user_id: str) -> tuple[_Part, dict[str, int]]:
+        live = self.store.user_events(user_id)
+        if len(live.items) == 0 and len(live.disliked) == 0:
+            return _EMPTY_PART, dict(live.counts_by_type)
+        types = live.types if len(live.types) == len(live.items) else None
+        offset = self._clock_offset()
+        stamps = (live.timestamps - offset if offset else live.timestamps).astype(np.int64)
+        part = _split(live.items, stamps, live.ratings, weigh(types, live.ratings, self.semantics))
+        neg_w = np.ones(len(live.disliked), np.float32)
+        part = _Part(part.items, part.timestamps, part.ratings, part.weights,
+                     np.concatenate([part.negatives, live.disliked]),
+                     np.concatenate([part.negative_weights, neg_w]))  # fmt: skip
+        return part, dict(live.counts_by_type)
 
     def history(self, user_id: str) -> History:
-        """The user's history: training base followed by live events."""
-        items, stamps, ratings, seen = self._base(user_id)
-        live = self.store.user_events(user_id)
-        if len(live.items) == 0 and len(live.disliked) == 0:  # nothing live: the base as is
-            return History(items, stamps, ratings, seen, user_id, dict(live.counts_by_type))
-        all_items = np.concatenate([items, live.items])
+        """The user's history: training base followed by live events, split by the feedback table.
+
+        Positive and neutral events are the history (with their weights); negative ones
+        (dislikes; ratings <= 2 under the explicit semantics) are ``negatives``. Every
+        item touched is in ``seen``.
+        """
+        b = self._base(user_id)
+        live, counts = self._live(user_id)
+        if live is _EMPTY_PART:
+            return History(b.items, b.timestamps, b.ratings, b.seen, user_id, counts, b.weights,
+                           b.negatives, b.negative_weights)  # fmt: skip
+        items = np.concatenate([b.items, live.items])
+        negatives = np.concatenate([b.negatives, live.negatives])
         return History(
-            all_items, np.concatenate([stamps, live.timestamps.astype(np.int64)]),
-            np.concatenate([ratings, live.ratings]), np.unique(np.concatenate([all_items, live.disliked])),
-            user_id, dict(live.counts_by_type),
+            items, np.concatenate([b.timestamps, live.timestamps]), np.concatenate([b.ratings, live.ratings]),
+            np.unique(np.concatenate([b.seen, live.seen, live.negatives])), user_id, counts,
+            np.concatenate([b.weights, live.weights]), negatives,
+            np.concatenate([b.negative_weights, live.negative_weights]),
         )  # fmt: skip
 
     def positives(self, user_id: str) -> History:
-        """The user's positive items and times only (what a fold-in needs; no seen set)."""
-        items, stamps, _, _ = self._base(user_id)
-        live = self.store.user_events(user_id)
-        all_items = np.concatenate([items, live.items])
-        stamps = np.concatenate([stamps, live.timestamps.astype(np.int64)])
-        return History(all_items, stamps, np.empty(0, np.float32), all_items, user_id)
+        """The user's positive and neutral items, times and weights (what a fold-in needs)."""
+        h = self.history(user_id)
+        return History(h.items, h.timestamps, np.empty(0, np.float32), h.items, user_id, weights=h.weights)
+
+
+CLOCK_GAP_S = 365 * 86400.0  # a first live event this far past the data runs on another clock
+
+
+@dataclass(frozen=True)
+class _Part:
+    """Events split by the feedback table: the history part, and the negatives with their magnitudes."""
+
+    items: np.ndarray
+    timestamps: np.ndarray
+    ratings: np.ndarray
+    weights: np.ndarray
+    negatives: np.ndarray
+    negative_weights: np.ndarray
+
+    @property
+    def seen(self) -> np.ndarray:
+        """Every item of the part, sorted, unique."""
+        return np.unique(np.concatenate([self.items, self.negatives]))
+
+
+def _split(items: np.ndarray, stamps: np.ndarray, ratings: np.ndarray, weights: np.ndarray) -> _Part:
+    keep = weights > 0
+    if keep.all():
+        return _Part(items, stamps, ratings, weights, _EMPTY[0], _EMPTY[2])
+    return _Part(items[keep], stamps[keep], ratings[keep], weights[keep], items[~keep], -weights[~keep])
+
+
+_EMPTY_PART = _Part(_EMPTY[0], _EMPTY[1], _EMPTY[2], _EMPTY[2], _EMPTY[0], _EMPTY[2])
+_MAX_PARTS = 200_000  # base users whose split is kept (MovieLens-100K: 943)

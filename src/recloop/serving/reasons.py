@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from recloop.events.feedback import LIKED_WEIGHT
 from recloop.retrieval.candidates import CandidateSources
 from recloop.retrieval.history import History
 from recloop.serving.catalog import Catalog
@@ -19,11 +20,14 @@ def explain_all(
 ) -> list[tuple[str, str]]:
     """(source name, reason) per item; item-based reasons name the history item behind it.
 
+    Only liked items are named (weight >= ``LIKED_WEIGHT`` in recloop.events.feedback):
+    a 1-star rating, a dislike, a view or a 3-star rating never reads "because you liked".
+
     A source with ``explained_by`` names the recent history item with the largest
     weight towards the candidate in that source's item-item matrix (EASE's for ALS),
     read for every such candidate at once. Origin -1 is a filler (popular) item.
     """
-    recent = history.items[-RECENT:]
+    recent = history.liked(LIKED_WEIGHT)[-RECENT:]  # never a negative, a view or a 3-star rating
     names = [sources.names[o] if o >= 0 else FILLER for o in origins.tolist()]
     because: dict[int, int] = {}  # position -> the history item behind it
     by: dict[str, list[int]] = {}

@@ -28,9 +28,11 @@ from recloop.events.schema import Event
 from recloop.events.validation import to_event
 from recloop.ranking.model import Ranked, TwoStageModel
 from recloop.retrieval.als import FoldIn
-from recloop.retrieval.candidates import UserScores
+from recloop.retrieval.candidates import Candidates, UserScores
 from recloop.retrieval.history import History
 from recloop.serving.catalog import ItemView
+from recloop.serving.coldstart import StarterList, starter_list
+from recloop.serving.demotion import demote
 from recloop.serving.live import LiveState
 from recloop.serving.reasons import explain_all
 
@@ -91,12 +93,33 @@ class IngestOutcome:
         return sum(1 for _, s, _ in self.results if s == status)
 
 
+DEMOTION_DEPTH = 200  # ranked items the P2 path re-orders when the user has negatives
+
+
+def _is_new(history: History) -> bool:
+    """No event at all: the starter list, not the ranker."""
+    return len(history.items) == 0 and len(history.negatives) == 0
+
+
+def _everything(n: int) -> np.ndarray:
+    return np.ones(n, dtype=bool)
+
+
+def _as_ranked(start: StarterList, served: ServedModel) -> Ranked:
+    """The starter list as a :class:`Ranked` with no candidate of any source (for the observer)."""
+    e, n_src = np.empty(0, np.int64), len(served.model.sources)
+    none = Candidates(e, np.empty((0, n_src), np.float32), np.empty((0, n_src), np.float32),
+                      np.zeros(n_src, np.float32), e)  # fmt: skip
+    origin = np.full(len(start.items), -1, np.int64)
+    return Ranked(start.items, start.scores, origin, none, served.model.sources.names)
+
+
 class _UserCaches:
     """Per (model version, user): the ALS fold-in state and the personal scores, both LRU-bounded."""
 
     def __init__(self, max_scores: int, max_factors: int = 200_000) -> None:
         self.max_scores, self.max_factors = max_scores, max_factors
-        self.scores: OrderedDict[tuple[str, str], tuple[tuple[int, int, int], UserScores]] = OrderedDict()
+        self.scores: OrderedDict[tuple[str, str], tuple[tuple[int, ...], UserScores]] = OrderedDict()
         self.factors: OrderedDict[tuple[str, str], tuple[tuple[int, int], FoldIn]] = OrderedDict()
         self.lock = threading.Lock()
 
@@ -134,7 +157,7 @@ class Recommender:
         """The user's history (base + live)."""
         return self.live.history(user_id)
 
-    def _request_id(self) -> str:
+    def request_id(self) -> str:
         """Unique per list: a random per-process prefix and a counter (no syscall per request)."""
         return f"{self._id_prefix}-{next(self._id_counter):x}"
 
@@ -150,10 +173,14 @@ class Recommender:
         c = self._caches
         with c.lock:  # the state is updated in place
             cached = c.factors.get(key)
+            start, state = 0, als.fold_in_start()
             if cached is not None and cached[0][0] <= len(h.items):
-                state = als.fold_in_add(cached[1], h.items[cached[0][0] :])
+                start, state = cached[0][0], cached[1]
+            w = h.item_weights[start:]
+            if np.all(w == 1.0):  # implicit feedback: the plain fold-in
+                state = als.fold_in_add(state, h.items[start:])
             else:
-                state = als.fold_in_add(als.fold_in_start(), h.items)
+                state = als.fold_in_add(state, h.items[start:], weights=w)
             c.put(c.factors, key, ((len(h.items), h.last_timestamp), state), c.max_factors)
         if self.observer:
             self.observer.foldin()
@@ -212,7 +239,7 @@ class Recommender:
         seen-set size): any event of the user's, from this or another worker, makes
         the next request recompute them. Global sources are recomputed every request.
         """
-        key = (len(history.items), history.last_timestamp, len(history.seen))
+        key = (len(history.items), history.last_timestamp, len(history.seen), len(history.negatives))
         c, ck = self._caches, (served.version, user_id)
         with c.lock:
             cached = c.scores.get(ck)
@@ -229,12 +256,22 @@ class Recommender:
         return scores
 
     def rank_items(self, user_id: str, k: int, at: float | None = None) -> np.ndarray:
-        """Top-k item indices, unseen, no filters (the P2 protocol's path)."""
+        """Top-k item indices, unseen, no filters (the P2 protocol's path).
+
+        The same steps as :meth:`recommend`: the starter list for a user with no
+        history, the demotion of items similar to the user's negatives.
+        """
         served = self._model
         history = self.live.history(user_id)
         stats = self.live.stats
+        if _is_new(history):
+            everything = _everything(len(self.live.catalog))
+            return starter_list(stats, self.live.catalog.genre_sets, everything, k).items
         personal = self.user_scores(user_id, served, history)
-        return served.model.rank(history, stats, stats.now if at is None else at, k, personal=personal).items
+        depth = k if len(history.negatives) == 0 else max(k, DEMOTION_DEPTH)
+        ranked = served.model.rank(history, stats, stats.now if at is None else at, depth, personal=personal)
+        items, _, _ = demote(ranked.items, ranked.scores, history, served.model.sources)
+        return items[:k]
 
     def _ranked(self, user_id: str, served: ServedModel, f: Filters) -> tuple[History, Ranked]:
         history = self.live.history(user_id)
@@ -245,16 +282,21 @@ class Recommender:
                               np.empty(0, np.int64), user_id, history.type_counts)  # fmt: skip
             personal = served.model.sources.user_scores(history, self._factor(user_id, served, history))
         stats = self.live.stats
-        return history, served.model.rank(history, stats, stats.now, 10_000, personal=personal)
+        ranked = served.model.rank(history, stats, stats.now, 10_000, personal=personal)
+        items, scores, order = demote(ranked.items, ranked.scores, history, served.model.sources)
+        return history, Ranked(items, scores, ranked.origin[order], ranked.candidates, ranked.source_names)
 
     def recommend(self, user_id: str, k: int = 10, filters: Filters | None = None,
                   served: ServedModel | None = None) -> RecommendationList:  # fmt: skip
         """Top-k for the user with business rules and reasons, from ``served`` (default: the champion)."""
         t0 = time.perf_counter()
         f, served = filters or Filters(), served or self._model
-        history, ranked = self._ranked(user_id, served, f)
         catalog = self.live.catalog
         allowed = catalog.allowed(f.include_genres, f.exclude_genres, f.year_min, f.year_max)
+        history = self.live.history(user_id)
+        if _is_new(history):
+            return _starter(self, user_id, k, allowed, served, t0)
+        history, ranked = self._ranked(user_id, served, f)
         keep = allowed[ranked.items]
         items, scores, origin = ranked.items[keep][:k], ranked.scores[keep][:k], ranked.origin[keep][:k]
         if len(items) < k:  # rules removed too much: fill with popular allowed items
@@ -270,7 +312,7 @@ class Recommender:
         latency = (time.perf_counter() - t0) * 1000
         if self.observer:
             self.observer.recommendation(latency, user_id, ranked, len(history.items) == 0)
-        return RecommendationList(user_id, out, served.version, self._request_id(), latency)
+        return RecommendationList(user_id, out, served.version, self.request_id(), latency)
 
     def similar(self, item_id: int, k: int = 10) -> list[RecItem]:
         """Items most similar to ``item_id``: the model's item-item matrices, each normalised, summed."""
@@ -286,3 +328,16 @@ class Recommender:
         top = np.argsort(-score, kind="stable")[:k]
         why = f"similar to {catalog.view(i).display}"
         return [RecItem(catalog.view(int(j)), float(score[j]), "itemknn", why) for j in top]
+
+
+def _starter(rec: Recommender, user_id: str, k: int, allowed: np.ndarray, served: ServedModel,
+             t0: float) -> RecommendationList:  # fmt: skip
+    """The list of a user with no history (serving/coldstart.py)."""
+    catalog = rec.live.catalog
+    start = starter_list(rec.live.stats, catalog.genre_sets, allowed, k)
+    rows = zip(start.items.tolist(), start.scores.tolist(), start.reasons, strict=True)
+    out = [RecItem(catalog.views[i], s, "popular", why) for i, s, why in rows]
+    latency = (time.perf_counter() - t0) * 1000
+    if rec.observer:
+        rec.observer.recommendation(latency, user_id, _as_ranked(start, served), True)
+    return RecommendationList(user_id, out, served.version, rec.request_id(), latency)

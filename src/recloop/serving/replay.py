@@ -16,6 +16,7 @@ import pandas as pd
 
 from recloop.config import MemoryStateConfig
 from recloop.data.movielens import Dataset
+from recloop.events.feedback import Semantics
 from recloop.events.schema import Event
 from recloop.features.store import open_store
 from recloop.serving.recommender import Recommender, ServedModel
@@ -53,11 +54,17 @@ class ServiceSession:
 
 
 def service_session(
-    dataset: Dataset, base: pd.DataFrame, served: ServedModel, half_life_days: float
-) -> ServiceSession:
-    """A fresh service over ``base`` with an embedded store in a temp dir."""
+    dataset: Dataset, base: pd.DataFrame, served: ServedModel, half_life_days: float,
+    semantics: Semantics = "implicit",
+) -> ServiceSession:  # fmt: skip
+    """A fresh service over ``base`` with an embedded store in a temp dir.
+
+    ``semantics``: ``implicit`` is P2 as shared/EVALUATION.md defines it (every rating
+    a positive); ``explicit`` is the served feedback table (the P2 "negatives" variant).
+    """
     tmp = tempfile.TemporaryDirectory(prefix="recloop-replay-")
     from pathlib import Path
 
     store = open_store(MemoryStateConfig(), dataset.n_items, Path(tmp.name), half_life_days)
-    return ServiceSession(service_for(dataset, base, store, served, half_life_days), tmp)
+    service = service_for(dataset, base, store, served, half_life_days, semantics=semantics)
+    return ServiceSession(service, tmp)

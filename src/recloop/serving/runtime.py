@@ -17,6 +17,7 @@ import pandas as pd
 
 from recloop.config import Settings
 from recloop.data import Dataset, load_dataset
+from recloop.events.feedback import Semantics
 from recloop.features.store import FeatureStore, open_serving_store
 from recloop.monitoring.live import LiveStats
 from recloop.monitoring.metrics import Instruments
@@ -86,10 +87,15 @@ def prepare_for_serving(bundle: LoadedBundle, settings: Settings) -> LoadedBundl
 def service_for(
     dataset: Dataset, base: pd.DataFrame, store: FeatureStore, served: ServedModel,
     half_life_days: float, observer: LiveStats | None = None, user_cache_mb: float = 128.0,
+    semantics: Semantics = "explicit",
 ) -> Recommender:  # fmt: skip
-    """A recommender over ``base`` interactions (training history) and the live store."""
+    """A recommender over ``base`` interactions (training history) and the live store.
+
+    ``semantics``: how events become history (recloop.events.feedback); ``explicit``
+    serves, ``implicit`` is the offline protocols' (every rating a positive).
+    """
     stats = item_stats(dataset, base, half_life_days)
-    live = LiveState(Catalog(dataset), replay_histories(dataset, base), stats, store)
+    live = LiveState(Catalog(dataset), replay_histories(dataset, base), stats, store, semantics)
     return Recommender(live, served, observer, user_cache_mb)
 
 

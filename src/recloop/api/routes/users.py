@@ -17,6 +17,7 @@ from recloop.experiments.engine import ExperimentEngine
 from recloop.experiments.serving import recommend_with_experiment
 from recloop.monitoring.experiments import count_exposure
 from recloop.serving.bus import wait_applied
+from recloop.serving.history_view import user_history
 from recloop.serving.recommender import Filters
 from recloop.serving.runtime import Runtime
 
@@ -79,19 +80,11 @@ async def recommendations(
 
 @router.get("/users/{user_id}", response_model=UserDetail)
 def user(runtime: RuntimeDep, user_id: str) -> dict[str, Any]:
-    """History (latest first, at most 200), counts by type and demographics."""
+    """History (latest first, at most 200, negatives included and marked), counts by type, demographics."""
     svc = runtime.service.live
     base = svc.base.lists(user_id)
     live = svc.store.user_events(user_id)
-    hist: list[dict[str, Any]] = []
-    for i, t, r in zip(*base, strict=True):
-        hist.append({"item_id": svc.catalog.view(i).item_id, "title": svc.catalog.view(i).display,
-                     "type": "rate", "value": r or None, "timestamp": float(t)})  # fmt: skip
-    for i, t, r, kind in zip(live.items.tolist(), live.timestamps.tolist(), live.ratings.tolist(), live.types,
-                             strict=True):  # fmt: skip
-        hist.append({"item_id": svc.catalog.view(i).item_id, "title": svc.catalog.view(i).display,
-                     "type": kind, "value": r or None, "timestamp": float(t)})  # fmt: skip
-    hist.sort(key=lambda h: -h["timestamp"])
+    rows = user_history(svc.catalog, base, live, svc.semantics)
     users = runtime.dataset.users
     row = users[users["user_id"].astype(str) == user_id]
     demo = None if row.empty else {"age": int(row["age"].iloc[0]),
@@ -100,8 +93,8 @@ def user(runtime: RuntimeDep, user_id: str) -> dict[str, Any]:
     counts = dict(live.counts_by_type)
     if base[0]:
         counts["rate"] = counts.get("rate", 0) + len(base[0])
-    return {"user_id": user_id, "known": bool(base[0]) or len(live) > 0, "demographics": demo,
-            "counts_by_type": counts, "history": hist[:200]}  # fmt: skip
+    return {"user_id": user_id, "known": bool(base[0]) or len(live) > 0 or len(live.disliked) > 0,
+            "demographics": demo, "counts_by_type": counts, "history": rows[:200]}  # fmt: skip
 
 
 @router.get("/users", response_model=UserList)

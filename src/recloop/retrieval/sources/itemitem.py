@@ -59,12 +59,16 @@ class _ItemItem:
         return self.spec.kind
 
     def scores(self, query: Query) -> np.ndarray:
-        """Recency-weighted sum of the matrix rows of the latest history items."""
+        """Recency- and feedback-weighted sum of the matrix rows of the latest history items."""
         items = query.history.items
         if len(items) == 0:
             return np.zeros(self.matrix.shape[0], dtype=np.float32)
         last = items[-self._size :]
-        return np.asarray(recency_weights(len(last), self.window.decay) @ self.matrix[last], dtype=np.float32)
+        w = recency_weights(len(last), self.window.decay)
+        fb = query.history.item_weights[-self._size :]
+        if np.any(fb != 1.0):  # explicit feedback: a 3-star rating or a view counts less than a like
+            w = w * fb
+        return np.asarray(w @ self.matrix[last], dtype=np.float32)
 
     def propose(self, query: Query, masked: np.ndarray, ordered: np.ndarray) -> np.ndarray:
         """Top unseen items; nothing for an empty history (no signal)."""

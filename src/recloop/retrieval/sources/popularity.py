@@ -13,7 +13,7 @@ import numpy as np
 
 from recloop.retrieval.sources.base import Display, FitContext, Query, SourceSpec, top_unseen
 
-__all__ = ["PopularSource", "TrendingSource"]
+__all__ = ["MIN_TRENDING_COUNT", "PopularSource", "TrendingSource"]
 
 
 class _Global:
@@ -66,11 +66,27 @@ class PopularSource(_Global):
         return "popular with everyone"
 
 
+MIN_TRENDING_COUNT = 10  # all-time events an item needs before the trending source proposes it
+
+
 class TrendingSource(_Global):
-    """log(1 + decayed count at the query time) per item."""
+    """log(1 + decayed count at the query time) per item.
+
+    It proposes only items with at least :data:`MIN_TRENDING_COUNT` events (two recent
+    events on an obscure item are not a trend), best trending value first, ties broken
+    by all-time popularity, then by item index.
+    """
 
     kind: ClassVar[str] = "trending"
     label: ClassVar[str] = "trending"
+
+    def propose(self, query: Query, masked: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+        """Top unseen items with enough events, ties by popularity."""
+        counts = query.stats.counts
+        cand = np.flatnonzero(np.isfinite(masked) & (counts >= MIN_TRENDING_COUNT))
+        order = np.lexsort((cand, -counts[cand], -masked[cand]))[: self.spec.quota]
+        out: np.ndarray = cand[order].astype(np.int64)
+        return out
 
     def scores(self, query: Query) -> np.ndarray:
         """log1p of the trending values at ``query.at``."""

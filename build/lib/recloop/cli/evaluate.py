@@ -1,0 +1,113 @@
+"""``recloop evaluate`` (P1/P2 with baselines side by side) and ``recloop tune``."""
+
+from __future__ import annotations
+
+import json
+import math
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from recloop.cli.output import console, fail, guarded, progress_bar
+from recloop.config import get_settings
+from recloop.data import load_dataset
+from recloop.evaluation.baselines import BASELINE_NAMES
+from recloop.evaluation.protocols import EvaluationReport, run_p1, run_p2
+from recloop.evaluation.splits import prequential_split
+from recloop.pipelines.models import builders_for
+
+__all__ = ["evaluate", "render_report", "tune_command"]
+
+
+class ProtocolName(StrEnum):
+    """The protocols of shared/EVALUATION.md."""
+
+    p1 = "p1"
+    p2 = "p2"
+
+
+P1_KEYS = ["NDCG@10", "Recall@10", "Recall@20", "HR@10", "MAP@10", "Precision@10", "Coverage@10"]
+P2_KEYS = ["NDCG@10", "HR@10", "NDCG@10_cold", "NDCG@10_warm", "HR@10_cold", "HR@10_warm",
+           "events_per_s"]  # fmt: skip
+
+
+def render_report(report: EvaluationReport) -> Table:
+    """The report as one rich table: a row per model, a column per metric."""
+    keys = P1_KEYS if report.protocol == "p1" else P2_KEYS
+    table = Table(title=f"{report.protocol.upper()} on {report.data['source']}")
+    table.add_column("model", style="bold")
+    for k in keys:
+        table.add_column(k, justify="right")
+    table.add_column("wall s", justify="right")
+    for name, r in report.models.items():
+        cells = [f"{r.metrics[k]:,.0f}" if k == "events_per_s" else f"{r.metrics[k]:.4f}"
+                 for k in keys]  # fmt: skip
+        table.add_row(name, *cells, f"{r.wall_s:.1f}")
+    return table
+
+
+def evaluate(
+    protocol: Annotated[ProtocolName, typer.Option(help="p1 (temporal hold-out) or p2 (replay)")],
+    models: Annotated[
+        str, typer.Option(help="comma-separated: champion, popular, itemknn, als, ease")
+    ] = ",".join(BASELINE_NAMES),
+    json_path: Annotated[Path | None, typer.Option("--json", help="also write JSON here")] = None,
+    limit: Annotated[int | None, typer.Option(help="P2: replay only the first N events")] = None,
+) -> None:
+    """Run models on the same split of one protocol and print one table."""
+    settings = get_settings()
+    names = [n.strip() for n in models.split(",") if n.strip()]
+    if not names:
+        fail("--models is empty; name at least one of champion, popular, itemknn, als, ease")
+    data = guarded(lambda: load_dataset(settings))
+    builders = guarded(lambda: builders_for(names, settings))
+    if protocol is ProtocolName.p1:
+        with progress_bar("P1 models", len(builders)) as advance:
+            report = guarded(lambda: run_p1(data, builders, advance))
+    else:
+        _, rest = prequential_split(data.interactions)
+        n = len(rest) if limit is None else min(limit, len(rest))
+        with progress_bar("P2 replayed events", n * len(builders)) as advance:
+            report = guarded(lambda: run_p2(data, builders, advance, limit=limit))
+    console.print(render_report(report))
+    for alias in ("champion", "challenger"):
+        if alias in report.models:  # keep the registered version's figures for the dashboard
+            version = report.models[alias].params.get("version")
+            out = settings.home / "reports" / f"v{version}" / f"evaluation_{report.protocol}.json"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(report.to_dict(), indent=2))
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(report.to_dict(), indent=2))
+        console.print(f"wrote {json_path}")
+
+
+def tune_command(
+    models: Annotated[str, typer.Option(help="comma-separated: itemknn, als, ease")] = ("itemknn,als,ease"),
+) -> None:
+    """Grid-search baseline hyperparameters on the P1 validation split (never test)."""
+    from recloop.evaluation.tuning import GRIDS, TrialResult, tune
+
+    names = [n.strip() for n in models.split(",") if n.strip()]
+    unknown = [n for n in names if n not in GRIDS]
+    if unknown:
+        fail(f"no grid for {', '.join(unknown)}; choose from {', '.join(GRIDS)}")
+    data = guarded(lambda: load_dataset(get_settings()))
+    sizes = {n: math.prod(len(v) for v in GRIDS[n].values()) for n in names}
+    with progress_bar("validation trials", sum(sizes.values())) as advance:
+
+        def on_trial(t: TrialResult) -> None:
+            advance(1)
+
+        best = tune(data, get_settings(), names, on_trial)
+    table = Table(title="best on the P1 validation split (NDCG@10)")
+    table.add_column("model")
+    table.add_column("params")
+    table.add_column("NDCG@10", justify="right")
+    for name, trial in best.items():
+        table.add_row(name, json.dumps(trial.params), f"{trial.ndcg:.4f}")
+    console.print(table)
+    console.print("Copy the chosen values into recloop/config.py defaults to make them the config.")

@@ -1,0 +1,322 @@
+"""Settings for recloop, read from the environment (prefix ``RECLOOP_``).
+
+One typed model per concern; swappable backends are chosen by a ``type``
+discriminator. Nested fields use ``__`` in environment variables, e.g.
+``RECLOOP_STATE__TYPE=redis`` or ``RECLOOP_STATE__URL=redis://127.0.0.1:6379/0``.
+Names the settings do not know are reported by :func:`unknown_env_names`
+(with the closest known name), since pydantic-settings silently ignores them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = [
+    "DEFAULT_ADMIN_KEY",
+    "ALSParams",
+    "DataConfig",
+    "EASEParams",
+    "ItemKNNParams",
+    "MemoryStateConfig",
+    "ModelParams",
+    "RedisStateConfig",
+    "Settings",
+    "get_settings",
+    "known_env_names",
+    "unknown_env_names",
+]
+
+DEFAULT_ADMIN_KEY = "change-me"
+"""The placeholder key of earlier releases; ``recloop serve`` refuses it like an unset key."""
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+class DataConfig(BaseModel):
+    """Where MovieLens-100K comes from.
+
+    ``auto`` uses a cached copy if one exists, else a GroupLens zip given by
+    path, else the RecBole wheel (found in the cache or fetched with pip).
+    """
+
+    source: Literal["auto", "grouplens", "recbole"] = "auto"
+    grouplens_url: str = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
+    grouplens_path: Path | None = None
+    recbole_wheel: Path | None = None
+
+
+class ALSParams(BaseModel):
+    """implicit ALS hyperparameters (tuned on the P1 validation split)."""
+
+    factors: int = 32
+    regularization: float = 5.0
+    alpha: float = 0.5
+    iterations: int = 15
+    seed: int = 42
+
+
+class ItemKNNParams(BaseModel):
+    """Item-kNN (cosine) hyperparameters (tuned on the P1 validation split)."""
+
+    neighbors: int = 200
+    shrink: float = 0.0
+
+
+class EASEParams(BaseModel):
+    """EASE hyperparameters (tuned on the P1 validation split)."""
+
+    l2: float = 500.0
+
+
+class ModelParams(BaseModel):
+    """Hyperparameters of the classical candidate generators."""
+
+    als: ALSParams = ALSParams()
+    itemknn: ItemKNNParams = ItemKNNParams()
+    ease: EASEParams = EASEParams()
+
+
+class MemoryStateConfig(BaseModel):
+    """Embedded state: in-process, persisted to SQLite under the data dir."""
+
+    type: Literal["memory"] = "memory"
+    path: Path | None = None
+
+
+class RedisStateConfig(BaseModel):
+    """State in a Redis server (hashes, sorted sets, a Stream as the event log)."""
+
+    type: Literal["redis"] = "redis"
+    url: str = "redis://127.0.0.1:6379/0"
+    prefix: str = "recloop"
+    allow_volatile: bool = Field(
+        default=False,
+        description="serve although the Redis server would lose acknowledged events on a restart "
+        "(no AOF and no RDB snapshots); see docs/durability.md",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _redis_url(cls, url: str) -> str:
+        scheme = urlsplit(url).scheme
+        if scheme not in _REDIS_SCHEMES:
+            raise ValueError(
+                f"{url!r} is not a Redis URL (scheme {scheme or 'missing'!r}); use "
+                "redis://HOST:PORT/DB, rediss:// for TLS or unix:///path/to/redis.sock"
+            )
+        return url
+
+
+StateConfig = Annotated[MemoryStateConfig | RedisStateConfig, Field(discriminator="type")]
+
+
+class Settings(BaseSettings):
+    """All of recloop's settings; see the module docstring for env names."""
+
+    model_config = SettingsConfigDict(env_prefix="RECLOOP_", env_nested_delimiter="__", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".recloop")
+    data: DataConfig = DataConfig()
+    models: ModelParams = ModelParams()
+    state: StateConfig = MemoryStateConfig()
+    tracking_uri: str | None = None
+    registered_model: str = "recloop"
+    admin_api_key: str | None = Field(
+        default=None,
+        description="the X-Admin-Key of admin actions; `recloop serve` refuses to start without "
+        "one unless RECLOOP_INSECURE_DEV=true",
+    )
+    admin_api_key_file: Path | None = Field(
+        default=None,
+        description="a file holding the admin key (scripts/run.sh makes one, mode 600); "
+        "instead of RECLOOP_ADMIN_API_KEY",
+    )
+    insecure_dev: bool = Field(
+        default=False,
+        description="development only: let `recloop serve` start without a real admin key "
+        "(admin actions then stay refused when no key is set)",
+    )
+    drift_interval_s: float = Field(default=300.0, gt=0, description="drift check period (s)")
+    ranker_runtime: Literal["lleaves", "lightgbm"] = Field(
+        default="lleaves",
+        description="how a serving process scores candidates: the LightGBM model compiled to native "
+        "code by lleaves (checked against LightGBM at load), or LightGBM's own predictor",
+    )
+    user_cache_mb: float = Field(
+        default=128.0, ge=0.0,
+        description="memory for each serving process's per-user history-dependent scores (LRU; "
+        "kept until the user's next event); 0 turns the cache off",
+    )  # fmt: skip
+    stats_sync_s: float = Field(
+        default=2.0, gt=0,
+        description="with Redis state: how often a serving process reloads item popularity and "
+        "trending from Redis, so other workers' events count in its rankings (s)",
+    )  # fmt: skip
+    swap_poll_s: float = Field(default=30.0, gt=0, description="registry poll for a new champion (s)")
+    experiment_look_s: float = 30.0  # scheduled sequential looks / auto-promotion of experiments
+    retrain_in_server: bool = Field(
+        default=False, description="run the retraining worker inside `recloop serve`"
+    )
+    retrain_interval_s: float = Field(default=86400.0, gt=0, description="scheduled retrain period")
+    retrain_min_events: int = Field(default=1000, ge=1, description="retrain after this many new events")
+    base_fraction: float = Field(
+        default=1.0,
+        gt=0.0,
+        le=1.0,
+        description="share of MovieLens (time order) used as training data and serving base "
+        "history; 0.8 = the P2 bootstrap, for `recloop replay` against a server",
+    )
+
+    @field_validator("admin_api_key")
+    @classmethod
+    def _non_empty_key(cls, key: str | None) -> str | None:
+        if key is not None and not key.strip():
+            raise ValueError(
+                "an empty admin key is not a key: unset RECLOOP_ADMIN_API_KEY or set it to a "
+                "random value (python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return key
+
+    @model_validator(mode="after")
+    def _key_from_file(self) -> Settings:
+        path = self.admin_api_key_file
+        if path is None:
+            return self
+        if self.admin_api_key is not None:
+            raise ValueError(
+                "both RECLOOP_ADMIN_API_KEY and RECLOOP_ADMIN_API_KEY_FILE are set; keep one"
+            )
+        try:
+            key = path.read_text().strip()
+        except OSError as exc:
+            raise ValueError(f"RECLOOP_ADMIN_API_KEY_FILE={path} cannot be read ({exc.strerror})") from None
+        if not key:
+            raise ValueError(f"RECLOOP_ADMIN_API_KEY_FILE={path} is empty; an empty key is not a key")
+        self.admin_api_key = key
+        return self
+
+    def admin_key_source(self) -> str:
+        """Where the admin key comes from, for start-up messages (never the key itself)."""
+        if self.admin_api_key_file is not None:
+            return f"in {self.admin_api_key_file} (RECLOOP_ADMIN_API_KEY_FILE)"
+        if self.admin_key_is_set:
+            return "from RECLOOP_ADMIN_API_KEY"
+        return "none (insecure dev mode: every admin action is refused)"
+
+    def check_admin_key(self) -> None:
+        """ConfigError unless a real admin key is set or ``insecure_dev`` says to go without."""
+        if self.admin_key_is_set or self.insecure_dev:
+            return
+        from recloop.errors import ConfigError
+
+        what = "is the old default 'change-me'" if self.admin_api_key == DEFAULT_ADMIN_KEY else "is not set"
+        raise ConfigError(
+            f"RECLOOP_ADMIN_API_KEY {what}: set it to a random secret (export "
+            "RECLOOP_ADMIN_API_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(32))'), "
+            "or RECLOOP_ADMIN_API_KEY_FILE=<file>), or start with --insecure-dev "
+            "(RECLOOP_INSECURE_DEV=true) for a local demo without admin actions"
+        )
+
+    @property
+    def admin_key_is_set(self) -> bool:
+        """Whether a real admin key is configured (not unset, not the old placeholder)."""
+        return self.admin_api_key is not None and self.admin_api_key != DEFAULT_ADMIN_KEY
+
+    @property
+    def data_dir(self) -> Path:
+        """Cache of downloaded datasets (``$RECLOOP_HOME/data``)."""
+        return self.home / "data"
+
+    @property
+    def mlflow_uri(self) -> str:
+        """MLflow tracking URI: ``MLFLOW_TRACKING_URI`` if set, else embedded SQLite."""
+        import os
+
+        if self.tracking_uri:
+            return self.tracking_uri
+        env = os.environ.get("MLFLOW_TRACKING_URI")
+        if env:
+            return env
+        return f"sqlite:///{self.home / 'mlflow.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment.
+
+    Invalid values raise :class:`~recloop.errors.ConfigError` naming the variable.
+    """
+    from pydantic import ValidationError as PydanticError
+
+    from recloop.errors import ConfigError
+
+    try:
+        return Settings()
+    except PydanticError as exc:
+        errors = exc.errors()
+        problems = "; ".join(f"{_env_name(e['loc'])}: {e['msg']}" for e in errors)
+        tag_problem = any(e["type"] in ("union_tag_not_found", "union_tag_invalid") for e in errors)
+        hint = (
+            " (RECLOOP_STATE__TYPE must be set to memory or redis when other RECLOOP_STATE__ "
+            "variables are given.)"
+            if tag_problem
+            else ""
+        )
+        raise ConfigError(f"invalid settings in the environment: {problems}.{hint}") from None
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    """The variable behind a validation error location (the union tag dropped)."""
+    parts = [str(p) for p in loc]
+    if len(parts) > 1 and parts[0] == "state" and parts[1] in ("memory", "redis"):
+        del parts[1]
+    return "RECLOOP_" + "__".join(parts).upper()
+
+
+def _field_paths(model: type[BaseModel], prefix: str) -> list[str]:
+    out: list[str] = []
+    for name, info in model.model_fields.items():
+        env = f"{prefix}{name.upper()}"
+        out.append(env)
+        kinds: list[Any] = list(getattr(info.annotation, "__args__", ())) or [info.annotation]
+        for kind in kinds:
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                out.extend(_field_paths(kind, env + "__"))
+    return out
+
+
+# read by CLI options (envvar=...) and by scripts/test.sh, not by Settings
+_OTHER_NAMES = ("RECLOOP_URL", "RECLOOP_TEST_REDIS_URL")
+
+
+def known_env_names() -> frozenset[str]:
+    """Every ``RECLOOP_*`` variable recloop reads (nested models as JSON or field by field)."""
+    return frozenset(_field_paths(Settings, "RECLOOP_")) | frozenset(_OTHER_NAMES)
+
+
+def unknown_env_names(environ: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    """``(name, closest known name or None)`` for each ``RECLOOP_*`` name recloop ignores.
+
+    ``RECLOOP_STATE_TYPE`` gives ``("RECLOOP_STATE_TYPE", "RECLOOP_STATE__TYPE")``.
+    """
+    known = known_env_names()
+    by_squashed = {k.replace("_", ""): k for k in known}
+    out: list[tuple[str, str | None]] = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith("RECLOOP_") or upper in known:
+            continue
+        guess = by_squashed.get(upper.replace("_", ""))
+        if guess is None:  # compare what follows the prefix: every name shares "RECLOOP_"
+            tails = {k.removeprefix("RECLOOP_"): k for k in known}
+            close = difflib.get_close_matches(upper.removeprefix("RECLOOP_"), sorted(tails), 1, 0.7)
+            guess = tails[close[0]] if close else None
+        out.append((name, guess))
+    return out

@@ -1,0 +1,138 @@
+"""The embedded store's durable log: its SQLite schema, file checks and a read-only reader.
+
+``<home>/state.db`` is the embedded backend's only durable record: every
+in-memory structure of :class:`~recloop.features.sqlite_store.SQLiteFeatureStore`
+is rebuilt from its ``events`` table on open. :class:`SQLiteEventLog` reads
+that table without taking the writer's lock (SQLite's WAL mode lets readers
+run beside the one writer), which is how ``recloop retrain`` and
+``recloop worker`` read the events of a running ``recloop serve``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any, cast
+
+from recloop.errors import DataError
+from recloop.events.schema import Event, EventType
+
+__all__ = [
+    "COLUMNS",
+    "INSERT",
+    "SCHEMA",
+    "SELECT",
+    "SQLiteEventLog",
+    "check_state_file",
+    "damaged_state_error",
+    "event_from_row",
+    "row_of",
+]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    user_id TEXT NOT NULL,
+    item INTEGER NOT NULL,
+    item_id INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    timestamp REAL NOT NULL,
+    value REAL,
+    request_id TEXT
+)
+"""
+COLUMNS = "event_id, user_id, item, item_id, type, timestamp, value, request_id"
+INSERT = f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+SELECT = f"SELECT seq, {COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
+_HEADER = b"SQLite format 3\x00"
+
+
+def row_of(e: Event) -> tuple[Any, ...]:
+    """The ``events`` row of ``e`` (without ``seq``)."""
+    return (e.event_id, e.user_id, e.item, e.item_id, e.type, e.timestamp, e.value, e.request_id)
+
+
+def event_from_row(row: tuple[Any, ...]) -> Event:
+    """The event of an ``events`` row (without ``seq``)."""
+    eid, uid, item, item_id, etype, ts, value, rid = row
+    return Event(eid, uid, int(item), int(item_id), cast(EventType, etype), float(ts), value, rid)
+
+
+def damaged_state_error(path: Path, why: str) -> DataError:
+    """The start-up error for an unreadable state file: what is wrong and how to recover."""
+    return DataError(
+        f"{path} is damaged ({why}); it is the embedded store's only copy of the live events, "
+        f"so recloop will not start over it with 0 events. Recover: stop every recloop process "
+        f"on it, then restore a backup (`cp BACKUP {path}`; `recloop state backup` makes one "
+        f"from a healthy file) or run `recloop state rebuild`, which copies every readable "
+        f"event into a new {path.name} and keeps the damaged file beside it."
+    )
+
+
+def check_state_file(path: Path) -> None:
+    """Raise :func:`damaged_state_error` for a file that exists but is no SQLite database.
+
+    A missing file is fine (a new store). SQLite would treat a zero-byte file as an
+    empty database, and some garbage only surfaces at the first read of a page.
+    """
+    if not path.exists():
+        return
+    size = path.stat().st_size
+    if size == 0:
+        raise damaged_state_error(path, "0 bytes: the file was truncated or never written")
+    with path.open("rb") as f:
+        header = f.read(len(_HEADER))
+    if header != _HEADER:
+        raise damaged_state_error(path, f"not a SQLite database: {size} bytes without the SQLite header")
+
+
+class SQLiteEventLog:
+    """Read-only view of a state file's log: ``event_count``, ``events``, ``refresh``, ``close``.
+
+    Takes no lock and never writes, so it works while a server owns the store. A
+    missing file is an empty log. Each call sees every event committed before it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._conn: sqlite3.Connection | None = None
+        if not self.path.exists():
+            return
+        check_state_file(self.path)
+        try:
+            self._conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            self._conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise damaged_state_error(self.path, str(exc)) from None
+
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        if self._conn is None:
+            return []
+        try:
+            return self._conn.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):  # created but never written
+                return []
+            raise damaged_state_error(self.path, str(exc)) from None
+        except sqlite3.DatabaseError as exc:
+            raise damaged_state_error(self.path, str(exc)) from None
+
+    def event_count(self) -> int:
+        """Number of events in the log."""
+        rows = self._query("SELECT COUNT(*) FROM events")
+        return int(rows[0][0]) if rows else 0
+
+    def events(self, after: int = 0, limit: int | None = None) -> list[tuple[int, Event]]:
+        """``(seq, event)`` in log order with ``seq > after``, at most ``limit``."""
+        rows = self._query(SELECT, (after, -1 if limit is None else limit))
+        return [(int(r[0]), event_from_row(r[1:])) for r in rows]
+
+    def refresh(self) -> None:
+        """Nothing to reload: every query reads the file."""
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

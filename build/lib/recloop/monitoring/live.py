@@ -1,0 +1,136 @@
+"""Live serving statistics for the dashboard: 5-second buckets over 10 minutes.
+
+The service reports every applied event, fold-in and recommendation here;
+Prometheus counters are updated at the same time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from recloop.events.schema import EVENT_TYPES, Event
+from recloop.monitoring.drift import SlidingRate
+from recloop.monitoring.metrics import Instruments
+
+__all__ = ["LiveStats"]
+
+BUCKET_S = 5
+WINDOW_S = 600
+
+
+@dataclass
+class _Bucket:
+    t: int
+    events: dict[str, int] = field(default_factory=dict)
+    foldins: int = 0
+    latencies: list[float] = field(default_factory=list)
+    users: set[str] = field(default_factory=set)
+
+
+class LiveStats:
+    """Thread-safe counters + ring buffer; the service's observer."""
+
+    def __init__(self, instruments: Instruments) -> None:
+        self.m = instruments
+        self._lock = threading.Lock()
+        self._buckets: deque[_Bucket] = deque()
+        self.events_total = 0
+        self.events_by_type: dict[str, int] = {}
+        self.foldins_total = 0
+        self.requests_total = 0
+        self.latencies: deque[float] = deque(maxlen=5000)
+        self.users: set[str] = set()
+        self.recommended: dict[str, set[int]] = {}
+        self.positive_rate = SlidingRate(1000)
+        self.recommended_events = 0
+        self._candidate_children: dict[str, Any] = {}  # per source name, made on first use
+        self._appends = instruments.store_ops.labels("append")
+        self._scores_hit = instruments.user_scores.labels("hit")
+        self._scores_miss = instruments.user_scores.labels("miss")
+        self._event_children = {t: instruments.events.labels(t) for t in EVENT_TYPES}
+        self.recent_events: deque[tuple[int, str, float]] = deque(maxlen=5000)
+        self.recent_recs: deque[tuple[np.ndarray, bool, np.ndarray]] = deque(maxlen=2000)
+
+    def _bucket(self) -> _Bucket:
+        t = int(time.time()) // BUCKET_S * BUCKET_S
+        if not self._buckets or self._buckets[-1].t != t:
+            self._buckets.append(_Bucket(t))
+            while self._buckets and self._buckets[0].t < t - WINDOW_S:
+                self._buckets.popleft()
+        return self._buckets[-1]
+
+    def events(self, applied: list[Event]) -> None:
+        """Count applied events; an event on a recommended item feeds the online rate."""
+        with self._lock:
+            b = self._bucket()
+            for ev in applied:
+                self.events_total += 1
+                self.events_by_type[ev.type] = self.events_by_type.get(ev.type, 0) + 1
+                b.events[ev.type] = b.events.get(ev.type, 0) + 1
+                b.users.add(ev.user_id)
+                self.users.add(ev.user_id)
+                self._event_children[ev.type].inc()
+                self.recent_events.append((ev.item, ev.type, ev.rating))
+                shown = self.recommended.get(ev.user_id)
+                if shown is not None and ev.item in shown:
+                    self.recommended_events += 1
+                    self.positive_rate.update(ev.type in ("like", "purchase", "click")
+                                              or (ev.type == "rate" and ev.rating >= 4))  # fmt: skip
+        self._appends.inc(len(applied))
+
+    def foldin(self) -> None:
+        """Count one fold-in."""
+        with self._lock:
+            self.foldins_total += 1
+            self._bucket().foldins += 1
+        self.m.foldins.inc()
+
+    def user_scores(self, hit: bool) -> None:
+        """Count one reuse (``hit``) or computation of a user's history-dependent scores."""
+        (self._scores_hit if hit else self._scores_miss).inc()
+
+    def recommendation(self, latency_ms: float, user_id: str, ranked: Any, cold: bool = False) -> None:
+        """Record one served list (latency, shown items, candidates per source, cold or not)."""
+        with self._lock:
+            self.requests_total += 1
+            self.latencies.append(latency_ms)
+            b = self._bucket()
+            b.latencies.append(latency_ms)
+            b.users.add(user_id)
+            self.recommended[user_id] = set(ranked.items[:20].tolist())
+            self.recent_recs.append((np.asarray(ranked.scores[:10]), cold, ranked.items[:10].copy()))
+        names = ranked.source_names
+        per_source = np.bincount(ranked.candidates.origin, minlength=len(names))
+        for name, n in zip(names, per_source.tolist(), strict=True):
+            child = self._candidate_children.get(name)
+            if child is None:
+                child = self._candidate_children[name] = self.m.candidates.labels(name)
+            child.observe(float(n))
+
+    def snapshot(self, model_version: str) -> dict[str, Any]:
+        """The ``GET /v1/stats`` payload."""
+        with self._lock:
+            lat = np.asarray(self.latencies) if self.latencies else np.zeros(1)
+            series = [{
+                "t": b.t, "events": dict(b.events), "foldins": b.foldins,
+                "p50_ms": float(np.percentile(b.latencies, 50)) if b.latencies else None,
+                "p99_ms": float(np.percentile(b.latencies, 99)) if b.latencies else None,
+                "active_users": len(b.users),
+            } for b in self._buckets]  # fmt: skip
+            return {
+                "events_total": self.events_total, "events_by_type": dict(self.events_by_type),
+                "active_users": len(self.users), "foldins_total": self.foldins_total,
+                "requests_total": self.requests_total,
+                "latency_ms": {"p50": float(np.percentile(lat, 50)),
+                               "p99": float(np.percentile(lat, 99))},
+                "model_version": model_version,
+                "online": {"positive_rate": self.positive_rate.rate,
+                           "recommended_events": self.recommended_events},
+                "series": series,
+            }  # fmt: skip

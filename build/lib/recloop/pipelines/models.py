@@ -1,0 +1,26 @@
+"""Resolve ``--models`` names into protocol builders (baselines and the champion)."""
+
+from __future__ import annotations
+
+from recloop.config import Settings
+from recloop.errors import ValidationError
+from recloop.evaluation.baselines import BASELINE_NAMES, baseline_builder
+from recloop.evaluation.protocols import ModelBuilder
+from recloop.pipelines.recipe import registered_builder
+
+__all__ = ["builders_for"]
+
+
+def builders_for(names: list[str], settings: Settings) -> list[ModelBuilder]:
+    """Builders in the order given; ``champion`` is resolved through the registry."""
+    out: list[ModelBuilder] = []
+    for name in names:
+        if name in BASELINE_NAMES:
+            out.append(baseline_builder(name, settings))
+        elif name == "champion" or name == "challenger":
+            out.append(registered_builder(name, settings))
+        else:
+            raise ValidationError(
+                f"unknown model {name!r}; choose from champion, {', '.join(BASELINE_NAMES)}"
+            )
+    return out

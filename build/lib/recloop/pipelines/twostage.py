@@ -1,0 +1,145 @@
+"""Fitting the two-stage model: sources on a base period, ranker on a later one.
+
+The training frame (time ordered) is cut by time: the first part fits the
+candidate sources; queries are replayed over the rest exactly as live
+traffic would arrive (history and item statistics as they stand at each
+query, then the event is ingested). Labels are the user's next
+``label_horizon`` items. The last queries by time are the early-stopping
+validation period. The sources are then refitted on the whole frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from recloop.config import Settings
+from recloop.data.movielens import Dataset
+from recloop.evaluation.baselines import train_data
+from recloop.ranking.bundle import TwoStageConfig, feature_builder
+from recloop.ranking.inputs import item_stats, replay_histories
+from recloop.ranking.model import TwoStageModel
+from recloop.ranking.ranker import LambdaRanker, RankingFrame
+from recloop.retrieval.candidates import CandidateConfig, CandidateSources, default_candidates
+from recloop.retrieval.history import History
+from recloop.retrieval.index import IndexConfig, build_index, recall_against_exact
+from recloop.retrieval.sources import FitContext, source_kind
+from recloop.retrieval.sources.als import ALSSource
+from recloop.retrieval.trending import ItemStats
+
+__all__ = ["fit_sources", "fit_two_stage", "resolved", "with_index"]
+
+Stage = Callable[[str], None]
+
+
+def resolved(cfg: TwoStageConfig, settings: Settings) -> TwoStageConfig:
+    """``cfg`` with its sources spelled out: the default mix with the settings' parameters if empty."""
+    if cfg.candidates.sources:
+        return cfg
+    return cfg.model_copy(update={"candidates": default_candidates(settings.models)})
+
+
+def with_index(cfg: TwoStageConfig, settings: Settings, index: IndexConfig) -> TwoStageConfig:
+    """``cfg`` (spelled out) with the ALS source searched through ``index``."""
+    full = resolved(cfg, settings)
+    specs = [s.model_copy(update={"params": {**s.params, "index": index.model_dump()}}) if s.kind == "als"
+             else s for s in full.candidates.sources]  # fmt: skip
+    return full.model_copy(update={"candidates": CandidateConfig(sources=specs)})
+
+
+def fit_sources(
+    dataset: Dataset, frame: pd.DataFrame, settings: Settings, cfg: TwoStageConfig
+) -> CandidateSources:
+    """Fit every source of the recipe on ``frame``, in order."""
+    ctx = FitContext(train_data(dataset, frame))
+    specs = resolved(cfg, settings).candidates.sources
+    return CandidateSources([source_kind(s.kind).fit(s, ctx) for s in specs], dataset.n_items)
+
+
+def _history(user: str, h: tuple[list[int], list[int], list[float]] | None) -> History:
+    if h is None:
+        return History.from_items([], user_id=user)
+    return History.from_items(h[0], h[1], h[2], user_id=user)
+
+
+def _frames(
+    dataset: Dataset, base: pd.DataFrame, label: pd.DataFrame, model: TwoStageModel,
+    cfg: TwoStageConfig,
+) -> tuple[RankingFrame, RankingFrame]:  # fmt: skip
+    hist = replay_histories(dataset, base)
+    stats = item_stats(dataset, base, cfg.half_life_days)
+    users = label["user_id"].astype(str).to_numpy()
+    items = dataset.item_index(label["item_id"])
+    stamps = label["timestamp"].to_numpy()
+    ratings = label["rating"].to_numpy().astype(float)
+    rng = np.random.default_rng(cfg.seed)
+    n = len(label)
+    chosen = np.zeros(n, dtype=bool)
+    chosen[rng.choice(n, size=min(cfg.max_queries, n), replace=False)] = True
+    future: dict[str, list[int]] = {}
+    for pos, u in enumerate(users):
+        future.setdefault(u, []).append(pos)
+    nxt = {u: 0 for u in future}
+    xs, ys, groups = [], [], []
+    for pos in range(n):
+        u = users[pos]
+        if chosen[pos]:
+            mine = future[u][nxt[u] : nxt[u] + cfg.label_horizon]
+            wanted = set(int(items[p]) for p in mine)
+            h = _history(u, hist.get(u))
+            cands = model.sources.generate(h, stats, float(stamps[pos]))
+            y = np.isin(cands.items, list(wanted)).astype(np.int32)
+            if y.any():
+                xs.append(model.features.build(h, cands, stats, float(stamps[pos])))
+                ys.append(y)
+                groups.append(len(y))
+        nxt[u] += 1
+        rec = hist.setdefault(u, ([], [], []))
+        rec[0].append(int(items[pos]))
+        rec[1].append(int(stamps[pos]))
+        rec[2].append(float(ratings[pos]))
+        stats.add(int(items[pos]), float(stamps[pos]), float(ratings[pos]))
+    cut = int(len(groups) * (1 - cfg.valid_fraction))
+    rows = int(np.sum(groups[:cut]))
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    g = np.asarray(groups)
+    return (RankingFrame(x[:rows], y[:rows], g[:cut]), RankingFrame(x[rows:], y[rows:], g[cut:]))
+
+
+def fit_two_stage(
+    dataset: Dataset, frame: pd.DataFrame, settings: Settings, cfg: TwoStageConfig,
+    stage: Stage | None = None,
+) -> tuple[TwoStageModel, ItemStats, dict[str, float]]:  # fmt: skip
+    """Train on ``frame``: returns the model, item stats at its end, and fit facts."""
+    say = stage or (lambda _s: None)
+    cfg = resolved(cfg, settings)
+    cut = round(len(frame) * (1 - cfg.label_fraction))
+    base, label = frame.iloc[:cut], frame.iloc[cut:]
+    say("fit candidate sources (base period)")
+    early = fit_sources(dataset, base, settings, cfg)
+    early_features = feature_builder(early, dataset)
+    early_model = TwoStageModel(early, early_features, LambdaRanker(cfg.ranker))
+    say("build ranking frames (label period)")
+    train_f, valid_f = _frames(dataset, base, label, early_model, cfg)
+    say("fit LightGBM LambdaRank")
+    ranker = LambdaRanker(cfg.ranker).fit(train_f, valid_f, list(early_features.names))
+    say("refit candidate sources (whole training frame) + index")
+    sources = fit_sources(dataset, frame, settings, cfg)
+    model = TwoStageModel(sources, feature_builder(sources, dataset), ranker)
+    facts = {"train_queries": float(train_f.queries), "valid_queries": float(valid_f.queries),
+             "train_rows": float(len(train_f.labels)), "ranker_rounds": float(ranker.best_iteration),
+             "ranker_valid_ndcg10": ranker.valid_ndcg}  # fmt: skip
+    facts |= _index_recall(sources)
+    return model, item_stats(dataset, frame, cfg.half_life_days), facts
+
+
+def _index_recall(sources: CandidateSources) -> dict[str, float]:
+    """How much the ALS source's approximate index loses against exact search (none if exact)."""
+    src = next((s for s in sources.sources if isinstance(s, ALSSource)), None)
+    if src is None or src.params.index.type == "flat":
+        return {}
+    exact = build_index(IndexConfig(type="flat"), src.als.item_factors)
+    queries = src.als.user_factors[:: max(1, len(src.als.user_factors) // 300)]
+    return {"index_recall10_vs_exact": recall_against_exact(src.index, exact, queries, 10)}

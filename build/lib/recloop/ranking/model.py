@@ -1,0 +1,54 @@
+"""The two-stage model: candidate sources -> features -> LightGBM ranker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from recloop.ranking.features import FeatureBuilder
+from recloop.ranking.ranker import LambdaRanker
+from recloop.retrieval.candidates import Candidates, CandidateSources, UserScores
+from recloop.retrieval.history import History
+from recloop.retrieval.trending import ItemStats
+
+__all__ = ["Ranked", "TwoStageModel"]
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A ranked list: items int64 (k,), ranker scores float64 (k,), the candidates used.
+
+    ``origin``: index into ``source_names`` of the source that proposed each item.
+    """
+
+    items: np.ndarray
+    scores: np.ndarray
+    origin: np.ndarray
+    candidates: Candidates
+    source_names: tuple[str, ...] = ()
+
+
+class TwoStageModel:
+    """Candidates from every source, ordered by the learned ranker."""
+
+    def __init__(self, sources: CandidateSources, features: FeatureBuilder, ranker: LambdaRanker):
+        self.sources, self.features, self.ranker = sources, features, ranker
+
+    def rank(
+        self, history: History, stats: ItemStats, at: float, k: int,
+        user_factor: np.ndarray | None = None, personal: UserScores | None = None,
+    ) -> Ranked:  # fmt: skip
+        """Top-k unseen items for the user at time ``at`` (Unix s).
+
+        ``user_factor``: the ALS factor folded in at the user's last event, if cached;
+        ``personal``: the history-dependent scores of this history, if kept.
+        """
+        cands = self.sources.generate(history, stats, at, user_factor, personal)
+        if len(cands.items) == 0:
+            e = np.empty(0, dtype=np.int64)
+            return Ranked(e, np.empty(0), e, cands, self.sources.names)
+        x = self.features.build(history, cands, stats, at)
+        scores = self.ranker.predict(x)
+        order = np.lexsort((cands.items, -scores))[:k]
+        return Ranked(cands.items[order], scores[order], cands.origin[order], cands, self.sources.names)

@@ -1,0 +1,157 @@
+"""The small base every candidate generator shares, and the training data it sees.
+
+A scorer is fitted once on :class:`TrainData`, then scores any user from the
+user's *current* history (item indices, oldest first), so the same object
+serves offline evaluation, the P2 replay and live requests.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["BaseScorer", "ItemItemScorer", "TrainData", "history_matrix", "top_k"]
+
+
+@dataclass(frozen=True)
+class TrainData:
+    """Training interactions in event order, with dense indices.
+
+    ``users``/``items``/``ratings``/``timestamps`` have shape (n_events,);
+    ``user_ids`` maps a dense user index to the raw user id.
+    """
+
+    user_ids: np.ndarray
+    users: np.ndarray
+    items: np.ndarray
+    ratings: np.ndarray
+    timestamps: np.ndarray
+    n_items: int
+
+    @property
+    def n_users(self) -> int:
+        """Number of distinct users."""
+        return len(self.user_ids)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        user_ids: np.ndarray,
+        items: np.ndarray,
+        ratings: np.ndarray,
+        timestamps: np.ndarray,
+        n_items: int,
+    ) -> TrainData:
+        """Build from raw user ids per event (in event order) and item indices."""
+        uniq, dense = np.unique(np.asarray(user_ids, dtype=np.int64), return_inverse=True)
+        return cls(
+            user_ids=uniq,
+            users=dense.astype(np.int64),
+            items=np.asarray(items, dtype=np.int64),
+            ratings=np.asarray(ratings, dtype=np.float32),
+            timestamps=np.asarray(timestamps, dtype=np.int64),
+            n_items=n_items,
+        )
+
+    def matrix(self) -> sp.csr_matrix:
+        """Binary user x item matrix, float32 CSR shape (n_users, n_items)."""
+        m = sp.csr_matrix(
+            (np.ones(len(self.items), dtype=np.float32), (self.users, self.items)),
+            shape=(self.n_users, self.n_items),
+        )
+        m.data[:] = 1.0
+        m.sum_duplicates()
+        m.data[:] = 1.0
+        return m
+
+    def histories(self) -> list[np.ndarray]:
+        """Per dense user, item indices in event order (oldest first)."""
+        order = np.argsort(self.users, kind="stable")
+        bounds = np.searchsorted(self.users[order], np.arange(self.n_users + 1))
+        items = self.items[order]
+        return [items[bounds[u] : bounds[u + 1]] for u in range(self.n_users)]
+
+    def item_counts(self) -> np.ndarray:
+        """Interactions per item, float64 shape (n_items,)."""
+        return np.bincount(self.items, minlength=self.n_items).astype(np.float64)
+
+
+def top_k(scores: np.ndarray, k: int, exclude: np.ndarray | None = None) -> np.ndarray:
+    """Indices of the ``k`` highest scores, best first; ties go to the lower index.
+
+    ``exclude`` (int array) is never returned. Returns int64 shape (<= k,).
+    """
+    s = np.asarray(scores, dtype=np.float64).copy()
+    if exclude is not None and len(exclude):
+        s[exclude] = -np.inf
+    valid = int(np.isfinite(s).sum())
+    k = min(k, valid)
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    if k < len(s):
+        # take every item tied with the k-th score so the tie-break is exact
+        kth = np.partition(s, len(s) - k)[len(s) - k]
+        cand = np.flatnonzero(s >= kth)
+    else:
+        cand = np.flatnonzero(np.isfinite(s))
+    order = np.lexsort((cand, -s[cand]))
+    return cand[order[:k]].astype(np.int64)
+
+
+class BaseScorer(ABC):
+    """A candidate generator: fit once, then score users from their current history."""
+
+    name: str = "base"
+
+    @abstractmethod
+    def fit(self, data: TrainData) -> BaseScorer:
+        """Learn from training interactions; returns self."""
+
+    @abstractmethod
+    def score(self, history: np.ndarray) -> np.ndarray:
+        """Scores for every item, float32 (n_items,), from item indices oldest first."""
+
+    def score_many(self, histories: Sequence[np.ndarray]) -> np.ndarray:
+        """Scores for many users, float32 (n_users, n_items)."""
+        return np.stack([self.score(h) for h in histories]).astype(np.float32)
+
+    def observe(self, item: int, timestamp: int) -> None:  # noqa: B027 - optional hook
+        """Hook for global signals updated by every live event (popularity)."""
+
+    def params(self) -> dict[str, Any]:
+        """Hyperparameters, for reports and the registry."""
+        return {}
+
+
+def history_matrix(histories: Sequence[np.ndarray], n_items: int) -> sp.csr_matrix:
+    """Binary CSR (n_users, n_items) from item-index histories."""
+    rows = np.repeat(np.arange(len(histories)), [len(h) for h in histories])
+    cols = np.concatenate(histories) if histories else np.empty(0, dtype=np.int64)
+    m = sp.csr_matrix((np.ones(len(cols), dtype=np.float32), (rows, cols)), shape=(len(histories), n_items))
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    return m
+
+
+class ItemItemScorer(BaseScorer):
+    """A scorer whose user scores are the sum of item-item rows over the history.
+
+    Subclasses fit ``matrix`` (float32, n_items x n_items); score(u) = sum of
+    ``matrix[i]`` over the distinct items i in u's history.
+    """
+
+    matrix: np.ndarray
+
+    def score(self, history: np.ndarray) -> np.ndarray:
+        if len(history) == 0:
+            return np.zeros(self.matrix.shape[0], dtype=np.float32)
+        return np.asarray(self.matrix[np.unique(history)].sum(axis=0), dtype=np.float32)
+
+    def score_many(self, histories: Sequence[np.ndarray]) -> np.ndarray:
+        x = history_matrix(histories, self.matrix.shape[0])
+        return np.asarray(x @ self.matrix, dtype=np.float32)

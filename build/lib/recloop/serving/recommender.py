@@ -1,0 +1,283 @@
+"""The recommender: serves a model over the live state, with per-user caches keyed by model version.
+
+Ingest: validate (events/) -> durable append through the live state
+(idempotent) -> fold the users in again. Recommend: history (base + live)
+-> the personal source scores (kept per user until the user's next event)
+-> candidates with the global sources as of now -> features -> ranker ->
+business rules (seen, genre and year filters) -> reasons. Every method takes
+the :class:`ServedModel` to use (default: the champion), so experiment
+variants are served by this same object with caches of their own version.
+The offline P2 protocol drives this object too: what is measured is what is served.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from recloop.errors import RecloopError
+from recloop.events.schema import Event
+from recloop.events.validation import to_event
+from recloop.ranking.model import Ranked, TwoStageModel
+from recloop.retrieval.als import FoldIn
+from recloop.retrieval.candidates import UserScores
+from recloop.retrieval.history import History
+from recloop.serving.catalog import ItemView
+from recloop.serving.live import LiveState
+from recloop.serving.reasons import explain_all
+
+__all__ = ["Filters", "IngestOutcome", "RecItem", "RecommendationList", "Recommender", "ServedModel"]
+
+Status = Literal["applied", "duplicate", "rejected"]
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """A loaded model and the registry version it came from."""
+
+    model: TwoStageModel
+    version: str
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Business rules applied after ranking."""
+
+    include_genres: frozenset[str] = frozenset()
+    exclude_genres: frozenset[str] = frozenset()
+    year_min: int | None = None
+    year_max: int | None = None
+    exclude_seen: bool = True
+
+
+@dataclass(frozen=True)
+class RecItem:
+    """One recommended item with its score, source and reason."""
+
+    item: ItemView
+    score: float
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecommendationList:
+    """A response: ranked items, the model version and a request id."""
+
+    user_id: str
+    items: list[RecItem]
+    model_version: str
+    request_id: str
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """Per event: (event_id, status, error or None), in request order; ``applied``: the new events."""
+
+    results: list[tuple[str, Status, str | None]]
+    applied: list[Event] = field(default_factory=list)
+
+    def count(self, status: Status) -> int:
+        """How many events ended in ``status``."""
+        return sum(1 for _, s, _ in self.results if s == status)
+
+
+class _UserCaches:
+    """Per (model version, user): the ALS fold-in state and the personal scores, both LRU-bounded."""
+
+    def __init__(self, max_scores: int, max_factors: int = 200_000) -> None:
+        self.max_scores, self.max_factors = max_scores, max_factors
+        self.scores: OrderedDict[tuple[str, str], tuple[tuple[int, int, int], UserScores]] = OrderedDict()
+        self.factors: OrderedDict[tuple[str, str], tuple[tuple[int, int], FoldIn]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def put(cache: OrderedDict[Any, Any], key: Any, value: Any, limit: int) -> None:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > limit:
+            cache.popitem(last=False)
+
+
+class Recommender:
+    """Serves :class:`ServedModel` s over one :class:`LiveState`."""
+
+    def __init__(self, live: LiveState, model: ServedModel, observer: Any = None,
+                 user_cache_mb: float = 128.0) -> None:  # fmt: skip
+        self.live, self.observer = live, observer
+        self._model = model
+        n_personal = max(1, len(model.model.sources.personal))
+        max_scores = int(user_cache_mb * 2**20 // (2 * n_personal * 4 * max(1, len(live.catalog))))
+        self._caches = _UserCaches(max_scores)
+        self._id_prefix = uuid.uuid4().hex[:16]
+        self._id_counter = itertools.count(1)
+
+    @property
+    def model(self) -> ServedModel:
+        """The champion serving right now (swapped atomically by :meth:`swap`)."""
+        return self._model
+
+    def swap(self, model: ServedModel) -> None:
+        """Serve ``model`` from the next request on; in-flight requests finish on the old."""
+        self._model = model
+
+    def history(self, user_id: str) -> History:
+        """The user's history (base + live)."""
+        return self.live.history(user_id)
+
+    def _request_id(self) -> str:
+        """Unique per list: a random per-process prefix and a counter (no syscall per request)."""
+        return f"{self._id_prefix}-{next(self._id_counter):x}"
+
+    def _fold_in(
+        self, user_id: str, served: ServedModel, history: History | None = None
+    ) -> np.ndarray | None:
+        """Re-solve the user's ALS factor; incremental when only new items were added."""
+        als = served.model.sources.als
+        if als is None:
+            return None
+        h = self.live.positives(user_id) if history is None else history
+        key = (served.version, user_id)
+        c = self._caches
+        with c.lock:  # the state is updated in place
+            cached = c.factors.get(key)
+            if cached is not None and cached[0][0] <= len(h.items):
+                state = als.fold_in_add(cached[1], h.items[cached[0][0] :])
+            else:
+                state = als.fold_in_add(als.fold_in_start(), h.items)
+            c.put(c.factors, key, ((len(h.items), h.last_timestamp), state), c.max_factors)
+        if self.observer:
+            self.observer.foldin()
+        return state.factor
+
+    def _factor(self, user_id: str, served: ServedModel, history: History) -> np.ndarray | None:
+        """The cached fold-in if ``served`` computed it from this same history.
+
+        Histories only grow, so (length, latest time) identifies one: a factor folded
+        in by another worker's events, or by a fold-in racing a newer event, is redone.
+        """
+        cached = self._caches.factors.get((served.version, user_id))
+        if cached is not None and cached[0] == (len(history.items), history.last_timestamp):
+            return cached[1].factor
+        return self._fold_in(user_id, served, history)
+
+    def apply(self, events: Sequence[Event]) -> list[Event]:
+        """Store validated events and fold their users in again; the events that were new."""
+        applied = self.live.apply(events)
+        served = self._model
+        for user in dict.fromkeys(ev.user_id for ev in applied):
+            self._fold_in(user, served)
+        if self.observer:
+            self.observer.events(applied)
+        return applied
+
+    def ingest(self, raw_events: Sequence[Any]) -> IngestOutcome:
+        """Validate raw payloads once, apply the valid ones, report each one's fate."""
+        valid: list[Event] = []
+        slots: list[tuple[str, Status, str | None]] = []
+        for raw in raw_events:
+            try:
+                ev = to_event(raw, self.live.catalog)
+            except RecloopError as exc:
+                eid = raw.get("event_id", "") if isinstance(raw, dict) else ""
+                slots.append((str(eid), "rejected", exc.message))
+                continue
+            valid.append(ev)
+            slots.append((ev.event_id, "applied", None))
+        applied = self.apply(valid) if valid else []
+        new = {id(ev) for ev in applied}
+        fresh = iter([id(ev) in new for ev in valid])
+        results = [(eid, s if s == "rejected" or next(fresh) else "duplicate", err)
+                   for eid, s, err in slots]  # fmt: skip
+        return IngestOutcome(results, applied)
+
+    def user_scores(self, user_id: str, served: ServedModel, history: History) -> UserScores:
+        """The personal source scores, reused until the user's history changes.
+
+        Kept per (model version, user) under the history's (length, latest time,
+        seen-set size): any event of the user's, from this or another worker, makes
+        the next request recompute them. Global sources are recomputed every request.
+        """
+        key = (len(history.items), history.last_timestamp, len(history.seen))
+        c, ck = self._caches, (served.version, user_id)
+        with c.lock:
+            cached = c.scores.get(ck)
+            if cached is not None and cached[0] == key:
+                c.scores.move_to_end(ck)
+                if self.observer:
+                    self.observer.user_scores(hit=True)
+                return cached[1]
+        scores = served.model.sources.user_scores(history, self._factor(user_id, served, history))
+        with c.lock:
+            c.put(c.scores, ck, (key, scores), c.max_scores)
+        if self.observer:
+            self.observer.user_scores(hit=False)
+        return scores
+
+    def rank_items(self, user_id: str, k: int, at: float | None = None) -> np.ndarray:
+        """Top-k item indices, unseen, no filters (the P2 protocol's path)."""
+        served = self._model
+        history = self.live.history(user_id)
+        stats = self.live.stats
+        personal = self.user_scores(user_id, served, history)
+        return served.model.rank(history, stats, stats.now if at is None else at, k, personal=personal).items
+
+    def _ranked(self, user_id: str, served: ServedModel, f: Filters) -> tuple[History, Ranked]:
+        history = self.live.history(user_id)
+        if f.exclude_seen:
+            personal = self.user_scores(user_id, served, history)
+        else:  # seen items stay in: a one-off set of scores, not kept
+            history = History(history.items, history.timestamps, history.ratings,
+                              np.empty(0, np.int64), user_id, history.type_counts)  # fmt: skip
+            personal = served.model.sources.user_scores(history, self._factor(user_id, served, history))
+        stats = self.live.stats
+        return history, served.model.rank(history, stats, stats.now, 10_000, personal=personal)
+
+    def recommend(self, user_id: str, k: int = 10, filters: Filters | None = None,
+                  served: ServedModel | None = None) -> RecommendationList:  # fmt: skip
+        """Top-k for the user with business rules and reasons, from ``served`` (default: the champion)."""
+        t0 = time.perf_counter()
+        f, served = filters or Filters(), served or self._model
+        history, ranked = self._ranked(user_id, served, f)
+        catalog = self.live.catalog
+        allowed = catalog.allowed(f.include_genres, f.exclude_genres, f.year_min, f.year_max)
+        keep = allowed[ranked.items]
+        items, scores, origin = ranked.items[keep][:k], ranked.scores[keep][:k], ranked.origin[keep][:k]
+        if len(items) < k:  # rules removed too much: fill with popular allowed items
+            pop = np.argsort(-self.live.stats.counts, kind="stable")
+            taken = set(items.tolist()) | set(history.seen.tolist())
+            extra = [i for i in pop.tolist() if allowed[i] and i not in taken][: k - len(items)]
+            items = np.concatenate([items, np.asarray(extra, np.int64)])
+            scores = np.concatenate([scores, np.full(len(extra), -1e9)])
+            origin = np.concatenate([origin, np.full(len(extra), -1, np.int64)])  # -1: the filler
+        why = explain_all(items, origin, history, served.model.sources, catalog)
+        rows = zip(items.tolist(), scores.tolist(), why, strict=True)
+        out = [RecItem(catalog.views[i], s, source, reason) for i, s, (source, reason) in rows]
+        latency = (time.perf_counter() - t0) * 1000
+        if self.observer:
+            self.observer.recommendation(latency, user_id, ranked, len(history.items) == 0)
+        return RecommendationList(user_id, out, served.version, self._request_id(), latency)
+
+    def similar(self, item_id: int, k: int = 10) -> list[RecItem]:
+        """Items most similar to ``item_id``: the model's item-item matrices, each normalised, summed."""
+        catalog = self.live.catalog
+        i = catalog.index(item_id)
+        score = np.zeros(len(catalog), dtype=np.float64)
+        for src in self._model.model.sources.sources:
+            matrix = src.similarity() if src.explained_by == src.kind else None
+            if matrix is not None:
+                row = matrix[i].astype(np.float64)
+                score += row / (np.abs(row).max() or 1.0)
+        score[i] = -np.inf
+        top = np.argsort(-score, kind="stable")[:k]
+        why = f"similar to {catalog.view(i).display}"
+        return [RecItem(catalog.view(int(j)), float(score[j]), "itemknn", why) for j in top]

@@ -1,0 +1,114 @@
+"""Building the serving runtime: data, store, champion model, service, stats.
+
+Used by the API's lifespan and by the P2 protocol, so both serve through
+exactly the same objects. Order of :func:`build_runtime`: the cheap checks
+first (data, the champion's bundle directory, the state store opened and its
+durability checked), the model load last, so a bad state file or a volatile
+Redis fails in seconds, before the model is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from recloop.config import Settings
+from recloop.data import Dataset, load_dataset
+from recloop.features.store import FeatureStore, open_serving_store
+from recloop.monitoring.live import LiveStats
+from recloop.monitoring.metrics import Instruments
+from recloop.ranking.bundle import LoadedBundle, TwoStageConfig, load_bundle
+from recloop.ranking.inputs import item_stats, replay_histories
+from recloop.serving.catalog import Catalog
+from recloop.serving.live import LiveState
+from recloop.serving.recommender import Recommender, ServedModel
+
+__all__ = ["Runtime", "build_runtime", "bundle_half_life", "champion_dir", "load_champion",
+           "prepare_for_serving", "service_for"]  # fmt: skip
+
+
+@dataclass
+class Runtime:
+    """Everything a serving process holds."""
+
+    settings: Settings
+    dataset: Dataset
+    service: Recommender
+    store: FeatureStore
+    live: LiveStats
+    instruments: Instruments
+    bundle: LoadedBundle
+    bundle_dir: Path
+
+    def close(self) -> None:
+        """Release the store."""
+        self.store.close()
+
+
+def champion_dir(settings: Settings, alias: str = "champion") -> tuple[str, Path]:
+    """The version behind ``alias`` and its downloaded bundle directory; says what to run if none."""
+    from recloop.registry import registry_from_settings
+
+    registry = registry_from_settings(settings)
+    info = registry.get(alias)
+    path: Path = registry.download(info.version)
+    return str(info.version), path
+
+
+def bundle_half_life(path: Path) -> float:
+    """The trending half-life (days) a bundle was trained with, read from its ``meta.json``."""
+    meta = json.loads((path / "meta.json").read_text())
+    return TwoStageConfig.model_validate(meta["config"]).half_life_days
+
+
+def load_champion(
+    settings: Settings, dataset: Dataset, alias: str = "champion"
+) -> tuple[LoadedBundle, str, Path]:
+    """Download and load the version behind ``alias``; says what to run if none."""
+    version, path = champion_dir(settings, alias)
+    return prepare_for_serving(load_bundle(path, dataset), settings), version, path
+
+
+def prepare_for_serving(bundle: LoadedBundle, settings: Settings) -> LoadedBundle:
+    """Compile the ranker when ``settings.ranker_runtime`` says so (cached under the home)."""
+    if settings.ranker_runtime == "lleaves":
+        bundle.model.ranker.compile(settings.home / "cache" / "compiled")
+    return bundle
+
+
+def service_for(
+    dataset: Dataset, base: pd.DataFrame, store: FeatureStore, served: ServedModel,
+    half_life_days: float, observer: LiveStats | None = None, user_cache_mb: float = 128.0,
+) -> Recommender:  # fmt: skip
+    """A recommender over ``base`` interactions (training history) and the live store."""
+    stats = item_stats(dataset, base, half_life_days)
+    live = LiveState(Catalog(dataset), replay_histories(dataset, base), stats, store)
+    return Recommender(live, served, observer, user_cache_mb)
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Load data, open the configured store, load the champion, build the service.
+
+    Raises ConfigError without a real admin key (unless ``settings.insecure_dev``).
+    """
+    settings.check_admin_key()
+    dataset = load_dataset(settings)
+    version, path = champion_dir(settings)
+    half_life = bundle_half_life(path)
+    store = open_serving_store(settings.state, dataset.n_items, settings.home, half_life)
+    try:
+        bundle = prepare_for_serving(load_bundle(path, dataset), settings)
+    except BaseException:
+        store.close()
+        raise
+    instruments = Instruments()
+    instruments.model_info.info({"version": version})
+    live = LiveStats(instruments)
+    base = dataset.interactions.iloc[: round(settings.base_fraction * len(dataset.interactions))]
+    service = service_for(dataset, base, store,
+                          ServedModel(bundle.model, version), bundle.config.half_life_days, live,
+                          settings.user_cache_mb)  # fmt: skip
+    return Runtime(settings, dataset, service, store, live, instruments, bundle, path)
