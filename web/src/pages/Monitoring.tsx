@@ -1,9 +1,10 @@
-import { useQuery } from '@tanstack/react-query'
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useMemo } from 'react'
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import { api } from '../api/client'
 import type { DriftReport, DriftResponse, DriftScore } from '../api/types'
-import { Badge, Card, Empty, ErrorState, Loading, TableWrap, cx, stackTable, td, th } from '../components/ui'
+import { useAdminKey } from '../components/useAdminKey'
+import { Badge, Button, Card, Empty, ErrorState, Loading, TableWrap, cx, stackTable, td, th } from '../components/ui'
 import { checkTitle, isPValueKind, kindOfKey } from '../lib/driftNames'
 import { fmtDateTime, fmtNum, fmtP, fmtTick, fmtTime, isNum, pText, toDate } from '../lib/format'
 import { clockLabel } from '../lib/timeseries'
@@ -259,14 +260,55 @@ function LatestReport({ report }: { report: DriftReport | null }) {
   )
 }
 
+/** Open alerts (one per check), the checks turned off, the window, and who acts on a trigger. */
+function AlertStatus({ data }: { data: DriftResponse }) {
+  const worker = data.retrain_worker
+  const open = data.open_alerts ?? []
+  return (
+    <div className="flex flex-col gap-2 text-sm" data-testid="alert-status">
+      {worker && !worker.acts_on_drift && (
+        <div role="note" data-testid="no-worker" className="rounded-md border border-amber-300 bg-amber-50 p-2 text-amber-900">
+          <strong>No retrain worker acts on drift triggers.</strong> {worker.message}
+        </div>
+      )}
+      {data.window && (
+        <p className="text-xs text-slate-600" data-testid="drift-window">
+          Window: last {fmtNum(data.window.seconds / 60, 3)} min — {data.window.message}
+        </p>
+      )}
+      {open.length > 0 && (
+        <ul className="flex flex-col gap-1" data-testid="open-alerts">
+          {open.map((a) => (
+            <li key={a.key} className="break-words rounded border border-red-200 bg-red-50 p-2 text-red-900">
+              <strong>{a.label}</strong>: drifting since {fmtTime(a.since)} · {a.count} check{a.count === 1 ? '' : 's'} · last seen {fmtTime(a.last_seen)}
+            </li>
+          ))}
+        </ul>
+      )}
+      {(data.disabled_checks ?? []).map((d) => (
+        <p key={d.name} className="break-words text-xs text-slate-600" data-testid="disabled-check">
+          <strong>{d.label}</strong> not checked: {d.reason}
+        </p>
+      ))}
+    </div>
+  )
+}
+
 export function Monitoring() {
   const q = useQuery({ queryKey: ['drift'], queryFn: ({ signal }) => api.drift(signal), refetchInterval: 10_000 })
+  const client = useQueryClient()
+  const [adminKey] = useAdminKey()
+  const checkNow = useMutation({ mutationFn: () => api.driftCheck(), onSuccess: (d) => client.setQueryData(['drift'], d) })
   const byKey = useMemo(() => historyByKey(q.data?.history ?? []), [q.data])
   return (
     <div className="flex flex-col gap-4">
       <div>
         <h1 className="text-xl font-bold text-slate-900">Monitoring</h1>
         <p className="text-sm text-slate-600">Data and output drift against the training reference, and retraining triggers.</p>
+        <Button size="sm" className="mt-1" data-testid="check-now" disabled={!adminKey || checkNow.isPending} onClick={() => checkNow.mutate()} title={adminKey ? 'Run a drift check now' : 'Set the admin key in Settings'}>
+          {checkNow.isPending ? 'Checking…' : 'Check now'}
+        </Button>
+        {checkNow.isError && <ErrorState error={checkNow.error} title="Check failed" />}
         {q.data?.reference_model_version ? (
           <p className="text-xs text-slate-500" data-testid="reference-version">
             Reference built from model v{q.data.reference_model_version}
@@ -279,6 +321,7 @@ export function Monitoring() {
         <ErrorState error={q.error} title="Could not load drift monitoring" onRetry={() => q.refetch()} />
       ) : (
         <>
+          <AlertStatus data={q.data} />
           <Card title="Drift scores over time" aria-label="Drift scores over time">
             {byKey.size === 0 ? (
               <Empty>No drift history yet.</Empty>
