@@ -358,9 +358,12 @@ export function Monitoring() {
                         <li key={`${String(t.t)}-${i}`} className="rounded-md border border-slate-200 p-2">
                           <div className="flex flex-wrap items-center justify-between gap-1">
                             <span className="text-xs text-slate-500">{fmtDateTime(t.t)}</span>
-                            <Badge tone={/promot/i.test(t.outcome) ? 'green' : /fail|error/i.test(t.outcome) ? 'red' : 'gray'}>
+                            <span
+                              data-testid="trigger-outcome"
+                              className={cx('min-w-0 break-words rounded px-2 text-xs', /promot/i.test(t.outcome) ? 'bg-emerald-100 text-emerald-800' : /fail|error|no worker/i.test(t.outcome) ? 'bg-amber-100 text-amber-900' : 'bg-slate-100 text-slate-700')}
+                            >
                               {t.outcome}
-                            </Badge>
+                            </span>
                           </div>
                           <div className="mt-1 text-slate-700">{t.reason}</div>
                         </li>
