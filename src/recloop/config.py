@@ -183,6 +183,9 @@ class Settings(BaseSettings):
         "(admin actions then stay refused when no key is set)",
     )
     drift_interval_s: float = Field(default=300.0, gt=0, description="drift check period (s)")
+    drift_window_s: float = Field(
+        default=900.0, gt=0, description="drift compares the live events and lists of the last N seconds"
+    )
     ranker_runtime: Literal["lleaves", "lightgbm"] = Field(
         default="lleaves",
         description="how a serving process scores candidates: the LightGBM model compiled to native "

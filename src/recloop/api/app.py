@@ -26,7 +26,7 @@ from recloop.errors import NotFoundError
 from recloop.experiments.engine import ExperimentEngine
 from recloop.experiments.store import open_experiment_store
 from recloop.experiments.supervisor import ExperimentSupervisor
-from recloop.monitoring.monitor import DriftMonitor, drift_alert_writer
+from recloop.monitoring.monitor import DriftMonitor, RetrainWorker, drift_alert_writer
 from recloop.monitoring.quality import ModelQualityCollector
 from recloop.pipelines.triggers import RetrainTriggers, drift_gauge_probe, worker_loop
 from recloop.serving.runtime import Runtime, build_runtime
@@ -202,7 +202,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         stop_worker = threading.Event()
         _background_workers(cfg, runtime, stop_worker)
         _register_model_quality(cfg, runtime)
-        monitor = DriftMonitor(runtime.service, runtime.live, on_alert=drift_alert_writer(cfg.home))
+        monitor = DriftMonitor(runtime.service, runtime.live, on_alert=drift_alert_writer(cfg.home),
+                               window_s=cfg.drift_window_s,
+                               worker=RetrainWorker.describe(cfg.retrain_in_server, cfg.home))  # fmt: skip
         monitor.start(cfg.drift_interval_s)
         app.state.monitor = monitor
         # everything loaded so far lives as long as the process: keep the cyclic GC off it,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ import numpy as np
 from recloop.events.schema import EVENT_TYPES, Event
 from recloop.monitoring.drift import SlidingRate
 from recloop.monitoring.metrics import Instruments
+from recloop.monitoring.online import OnlineQuality, is_positive
 
 __all__ = ["LiveStats"]
 
@@ -34,31 +36,41 @@ class _Bucket:
 
 
 class LiveStats:
-    """Thread-safe counters + ring buffer; the service's observer."""
+    """Thread-safe counters + ring buffer; the service's observer.
 
-    def __init__(self, instruments: Instruments) -> None:
+    ``clock`` (Unix s) stamps buckets and the drift window's events and lists; tests pass a
+    fake one to move time without sleeping. ``recent_events`` holds ``(item, type, rating, t)``,
+    ``recent_recs`` ``(scores, cold, items, t)``.
+    """
+
+    POSITIVE_WINDOW = 1000
+    LATENCY_WINDOW = 5000
+
+    def __init__(self, instruments: Instruments, clock: Callable[[], float] = time.time) -> None:
         self.m = instruments
+        self.clock = clock
+        self.online = OnlineQuality(lambda: self.clock())
         self._lock = threading.Lock()
         self._buckets: deque[_Bucket] = deque()
         self.events_total = 0
         self.events_by_type: dict[str, int] = {}
         self.foldins_total = 0
         self.requests_total = 0
-        self.latencies: deque[float] = deque(maxlen=5000)
+        self.latencies: deque[float] = deque(maxlen=self.LATENCY_WINDOW)
         self.users: set[str] = set()
         self.recommended: dict[str, set[int]] = {}
-        self.positive_rate = SlidingRate(1000)
+        self.positive_rate = SlidingRate(self.POSITIVE_WINDOW)
         self.recommended_events = 0
         self._candidate_children: dict[str, Any] = {}  # per source name, made on first use
         self._appends = instruments.store_ops.labels("append")
         self._scores_hit = instruments.user_scores.labels("hit")
         self._scores_miss = instruments.user_scores.labels("miss")
         self._event_children = {t: instruments.events.labels(t) for t in EVENT_TYPES}
-        self.recent_events: deque[tuple[int, str, float]] = deque(maxlen=5000)
-        self.recent_recs: deque[tuple[np.ndarray, bool, np.ndarray]] = deque(maxlen=2000)
+        self.recent_events: deque[tuple[int, str, float, float]] = deque(maxlen=5000)
+        self.recent_recs: deque[tuple[np.ndarray, bool, np.ndarray, float]] = deque(maxlen=2000)
 
     def _bucket(self) -> _Bucket:
-        t = int(time.time()) // BUCKET_S * BUCKET_S
+        t = int(self.clock()) // BUCKET_S * BUCKET_S
         if not self._buckets or self._buckets[-1].t != t:
             self._buckets.append(_Bucket(t))
             while self._buckets and self._buckets[0].t < t - WINDOW_S:
@@ -67,6 +79,7 @@ class LiveStats:
 
     def events(self, applied: list[Event]) -> None:
         """Count applied events; an event on a recommended item feeds the online rate."""
+        now = self.clock()
         with self._lock:
             b = self._bucket()
             for ev in applied:
@@ -76,12 +89,13 @@ class LiveStats:
                 b.users.add(ev.user_id)
                 self.users.add(ev.user_id)
                 self._event_children[ev.type].inc()
-                self.recent_events.append((ev.item, ev.type, ev.rating))
+                self.recent_events.append((ev.item, ev.type, ev.rating, now))
                 shown = self.recommended.get(ev.user_id)
                 if shown is not None and ev.item in shown:
                     self.recommended_events += 1
-                    self.positive_rate.update(ev.type in ("like", "purchase", "click")
-                                              or (ev.type == "rate" and ev.rating >= 4))  # fmt: skip
+                    self.positive_rate.update(is_positive(ev.type, ev.rating))
+        for ev in applied:
+            self.online.event(ev.user_id, ev.item, ev.type, ev.rating)
         self._appends.inc(len(applied))
 
     def foldin(self) -> None:
@@ -95,8 +109,16 @@ class LiveStats:
         """Count one reuse (``hit``) or computation of a user's history-dependent scores."""
         (self._scores_hit if hit else self._scores_miss).inc()
 
-    def recommendation(self, latency_ms: float, user_id: str, ranked: Any, cold: bool = False) -> None:
-        """Record one served list (latency, shown items, candidates per source, cold or not)."""
+    def recommendation(self, latency_ms: float, user_id: str, ranked: Any, cold: bool = False,
+                       version: str | None = None, shown: Any = None) -> None:  # fmt: skip
+        """Record one served list (latency, shown items, candidates per source, cold or not).
+
+        ``version``: the model version that ranked it; ``shown``: the item indices returned
+        (default: the ranking's top 10), the exposure its clicks and likes are attributed to.
+        """
+        now = self.clock()
+        items = ranked.items[:10] if shown is None else np.asarray(shown)
+        self.online.exposure(user_id, version or "?", items.tolist())
         with self._lock:
             self.requests_total += 1
             self.latencies.append(latency_ms)
@@ -104,7 +126,7 @@ class LiveStats:
             b.latencies.append(latency_ms)
             b.users.add(user_id)
             self.recommended[user_id] = set(ranked.items[:20].tolist())
-            self.recent_recs.append((np.asarray(ranked.scores[:10]), cold, ranked.items[:10].copy()))
+            self.recent_recs.append((np.asarray(ranked.scores[:10]), cold, ranked.items[:10].copy(), now))
         names = ranked.source_names
         per_source = np.bincount(ranked.candidates.origin, minlength=len(names))
         for name, n in zip(names, per_source.tolist(), strict=True):

@@ -1,11 +1,12 @@
-"""Drift monitoring of a serving process: training reference vs the live window.
+"""Drift monitoring of a serving process: training reference vs a time window of live traffic.
 
-The reference is built from the training base (its latest 10% of events) and
-from the model's own lists for a sample of training users, again after every
-hot swap (:meth:`DriftMonitor.rebuild_reference`); the current
-window is the latest live events and served lists kept by :class:`LiveStats`.
-A check runs on a schedule (or on demand); an alert sets Prometheus gauges and
-calls ``on_alert`` (the retraining trigger).
+The reference is built from the training base (its latest 10% of events) and from the model's
+own lists for a sample of training users, again after every hot swap
+(:meth:`DriftMonitor.rebuild_reference`); the current window is the live events and served lists
+of the last ``window_s`` seconds kept by :class:`LiveStats`. A check runs on a schedule (or on
+demand). A failing check opens one alert (:class:`~recloop.monitoring.alerts.AlertBook`) that
+stays open, counted, until the check passes; only an alert that opens calls ``on_alert`` (the
+retraining trigger) and is listed as a trigger. ``clock`` is injectable (tests move time).
 """
 
 from __future__ import annotations
@@ -13,17 +14,19 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from recloop.monitoring.drift import DriftInputs, DriftReport, DriftThresholds, detect_drift
+from recloop.monitoring.alerts import AlertBook, FailingCheck
+from recloop.monitoring.checks import alert_direction, check_key, check_label, plots_p_value, plotted_value
+from recloop.monitoring.drift import DriftReport, DriftThresholds, detect_drift
+from recloop.monitoring.inputs import DisabledCheck, LiveWindow, live_inputs, matched, reference_inputs
 from recloop.monitoring.live import LiveStats
 
-__all__ = ["ALERT_FILE", "DriftMonitor", "drift_alert_writer", "drift_file_probe"]
+__all__ = ["ALERT_FILE", "DriftMonitor", "RetrainWorker", "drift_alert_writer", "drift_file_probe"]
 
 ALERT_FILE = "drift_alert.json"
 
@@ -31,113 +34,140 @@ MIN_EVENTS = 200
 MIN_RECS = 50
 
 
+@dataclass(frozen=True)
+class RetrainWorker:
+    """Who acts on a drift trigger: the in-server worker, or nobody unless ``recloop worker`` runs."""
+
+    in_server: bool
+    acts_on_drift: bool
+    message: str
+    outcome: str = "no worker acts on it"
+
+    @classmethod
+    def describe(cls, in_server: bool, home: Path) -> RetrainWorker:
+        """What a trigger leads to with RECLOOP_RETRAIN_IN_SERVER = ``in_server``."""
+        if in_server:
+            return cls(True, True, "the in-server retrain worker (RECLOOP_RETRAIN_IN_SERVER=true) retrains "
+                       "on an open drift alert once there are new events and its cooldown has passed",
+                       "retrain requested from the in-server worker")  # fmt: skip
+        return cls(False, False, "no retrain worker runs in this server (RECLOOP_RETRAIN_IN_SERVER=false): "
+                   f"an alert is only written to {home / ALERT_FILE}, which a separately started "
+                   "`recloop worker` acts on within an hour; start one or set RECLOOP_RETRAIN_IN_SERVER=true",
+                   f"written to {ALERT_FILE}; no worker in this server acts on it")  # fmt: skip
+
+
+def report_out(report: DriftReport) -> dict[str, Any]:
+    """A report as the API returns it: every score with its key, label and plotted value."""
+    return {"alert": report.alert, "created_at": report.created_at.isoformat(),
+            "scores": [{**asdict(s), "key": check_key(s.name, s.kind), "label": check_label(s.name, s.kind),
+                        "plotted": "p_value" if plots_p_value(s.kind) else "statistic",
+                        "value": plotted_value(s), "direction": alert_direction(s.kind)}
+                       for s in report.scores]}  # fmt: skip
+
+
 class DriftMonitor:
-    """Keeps the reference, runs checks, remembers their history."""
+    """Keeps the reference, runs checks, remembers their history and the open alerts."""
 
     def __init__(
         self, service: Any, live: LiveStats, thresholds: DriftThresholds | None = None,
         on_alert: Callable[[DriftReport], None] | None = None, sample_users: int = 100,
+        window_s: float = 900.0, worker: RetrainWorker | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:  # fmt: skip
         self.service, self.live = service, live
         self.thresholds = thresholds or DriftThresholds()
         self.on_alert = on_alert
+        self.window_s = window_s
+        self.clock = clock or (lambda: live.clock())
+        self.worker = worker or RetrainWorker(False, False, "no retrain worker is configured")
         self.genre_of = [v.genres for v in service.live.catalog.views]
         self.sample_users = sample_users
-        self.reference = self._reference(sample_users)
+        self.reference = reference_inputs(service, self.genre_of, sample_users)
         self.reference_version = str(service.model.version)
         self.history: list[dict[str, Any]] = []
         self.latest: DriftReport | None = None
+        self.disabled: list[DisabledCheck] = []
+        self.alerts = AlertBook()
         self.triggers: list[dict[str, Any]] = []
+        self.last_check_at: float | None = None
+        self.window_counts = (0, 0)
+        self._check_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-
-    def _genres(self, items: list[int]) -> dict[str, int]:
-        c: Counter[str] = Counter()
-        for i in items:
-            c.update(self.genre_of[i] or ("unknown",))
-        return dict(c)
-
-    def _reference(self, sample_users: int) -> DriftInputs:
-        live = self.service.live
-        base = live.base
-        users = sorted(base.rows)[:: max(1, len(base.rows) // sample_users)][:sample_users]
-        order = np.argsort(base.timestamps, kind="stable")
-        recent = order[-max(1, len(order) // 10) :]
-        items = base.items[recent].tolist()
-        stats = live.stats
-        pop = np.log1p(stats.counts)
-        scores, recs = [], []
-        model = self.service.model.model
-        for u in users:
-            ranked = model.rank(live.history(u), stats, stats.now, 10)
-            scores.extend(ranked.scores.tolist())
-            recs.extend(ranked.items.tolist())
-        return DriftInputs(
-            output_scores=np.asarray(scores), cold_start_share=0.0,
-            recommended_counts={str(k): v for k, v in Counter(recs).items()},
-            numeric={"rating": base.ratings[recent].astype(float),
-                     "item_popularity": pop[items]},
-            categorical={"event_type": {"rate": len(recent)}, "genre": self._genres(items)},
-        )  # fmt: skip
 
     def rebuild_reference(self) -> None:
         """The reference again, from the model serving now (after a hot swap): output drift
         compares the live lists with what this model, not the previous one, gave offline."""
         version = str(self.service.model.version)
-        self.reference = self._reference(self.sample_users)
+        self.reference = reference_inputs(self.service, self.genre_of, self.sample_users)
         self.reference_version = version
 
-    def current(self) -> DriftInputs | None:
-        """The live window, or None while it is too small to judge."""
+    def window(self, now: float) -> LiveWindow:
+        """The live events and lists of the last ``window_s`` seconds: ``(now - window_s, now]``."""
+        since = now - self.window_s
         with self.live._lock:
-            events = list(self.live.recent_events)
-            recs = list(self.live.recent_recs)
-            rate = self.live.positive_rate.rate
-        if len(events) < MIN_EVENTS or len(recs) < MIN_RECS:
-            return None
-        items = [i for i, _, _ in events]
-        ratings = [r for _, t, r in events if t == "rate"]
-        pop = np.log1p(self.service.live.stats.counts)
-        return DriftInputs(
-            output_scores=np.concatenate([s for s, _, _ in recs]),
-            cold_start_share=float(np.mean([c for _, c, _ in recs])),
-            recommended_counts={str(k): v for k, v in Counter(
-                int(i) for _, _, its in recs for i in its).items()},
-            numeric={"rating": np.asarray(ratings or [0.0], dtype=float),
-                     "item_popularity": pop[items]},
-            categorical={"event_type": dict(Counter(t for _, t, _ in events)),
-                         "genre": self._genres(items)},
-            positive_rate=rate,
-        )  # fmt: skip
+            events = [e for e in self.live.recent_events if e[3] > since]
+            recs = [r for r in self.live.recent_recs if r[3] > since]
+        return LiveWindow(events, recs)
 
     def check(self) -> DriftReport | None:
-        """Compare the live window with the reference; None if too little data."""
-        cur = self.current()
-        if cur is None:
-            return None
-        report = detect_drift(self.reference, cur, self.thresholds)
-        self.latest = report
-        m = self.live.m
+        """Compare the live window with the reference; None (alerts unchanged) if too little data."""
+        with self._check_lock:
+            now = self.clock()
+            self.last_check_at = now
+            win = self.window(now)
+            self.window_counts = (len(win.events), len(win.recs))
+            if len(win.events) < MIN_EVENTS or len(win.recs) < MIN_RECS:
+                return None
+            rate = self.live.positive_rate.rate
+            cur = live_inputs(win, self.service.live.stats.counts, self.genre_of, rate)
+            ref, cur, self.disabled = matched(self.reference, cur)
+            report = detect_drift(ref, cur, self.thresholds)
+            report = replace(report, created_at=datetime.fromtimestamp(now, UTC))
+            self.latest = report
+            self._record(report, now)
+            return report
+
+    def _record(self, report: DriftReport, now: float) -> None:
+        """Gauges, history point, alert book and (for alerts that opened) the trigger."""
         for s in report.scores:
-            m.drift.labels(s.name).set(s.statistic)
-        m.drift_alert.set(1.0 if report.alert else 0.0)
-        # PSI/delta keep the check's name; a KS or chi-square test of the same input gets ":ks"/":chi2"
-        point = {"t": time.time(), "alert": report.alert,
-                 "scores": {s.name if s.kind in ("psi", "delta", "relative_drop") else f"{s.name}:{s.kind}":
-                            s.statistic for s in report.scores}}  # fmt: skip
-        self.history = [*self.history[-287:], point]
-        if report.alert and self.on_alert is not None:
-            reasons = [s.name for s in report.scores if s.alert]
-            self.triggers.append({"t": time.time(), "reason": "drift: " + ", ".join(reasons),
-                                  "outcome": "retrain requested"})  # fmt: skip
-            self.on_alert(report)
-        return report
+            self.live.m.drift.labels(s.name).set(s.statistic)
+        self.history = [*self.history[-287:], {
+            "t": now, "alert": report.alert,
+            "scores": {check_key(s.name, s.kind): s.statistic for s in report.scores},
+            "values": {check_key(s.name, s.kind): plotted_value(s) for s in report.scores}}]  # fmt: skip
+        failing = [FailingCheck(check_key(s.name, s.kind), check_label(s.name, s.kind), plotted_value(s))
+                   for s in report.scores if s.alert]  # fmt: skip
+        update = self.alerts.update(failing, now)
+        self.live.m.drift_alert.set(1.0 if self.alerts.open else 0.0)
+        if update.opened:
+            outcome = self.worker.outcome
+            self.triggers = [*self.triggers[-99:], {
+                "t": now, "reason": "drift: " + ", ".join(a.label for a in update.opened),
+                "outcome": outcome, "checks": [a.key for a in update.opened]}]  # fmt: skip
+            if self.on_alert is not None:
+                self.on_alert(report)
+
+    def status(self) -> dict[str, Any]:
+        """The live window: its span, what it holds, and whether that is enough to check."""
+        events, recs = self.window_counts
+        ok = events >= MIN_EVENTS and recs >= MIN_RECS
+        message = (f"{events} events and {recs} lists in the last {self.window_s / 60:g} min" + (
+            "" if ok else f"; a check needs {MIN_EVENTS} events and {MIN_RECS} lists, so none ran "
+            "and open alerts stay as they were"))  # fmt: skip
+        return {"seconds": self.window_s, "events": events, "lists": recs, "min_events": MIN_EVENTS,
+                "min_lists": MIN_RECS, "enough": ok, "message": message}  # fmt: skip
 
     def snapshot(self) -> dict[str, Any]:
-        """The ``GET /v1/monitoring/drift`` payload."""
-        return {"latest": None if self.latest is None else self.latest.to_dict(),
+        """The ``GET /v1/monitoring/drift`` payload (:class:`recloop.api.schemas.DriftOut`)."""
+        return {"latest": None if self.latest is None else report_out(self.latest),
                 "history": self.history, "thresholds": self.thresholds.model_dump(),
-                "triggers": self.triggers, "reference_model_version": self.reference_version}  # fmt: skip
+                "triggers": self.triggers, "reference_model_version": self.reference_version,
+                "disabled_checks": [asdict(d) for d in self.disabled],
+                "open_alerts": [asdict(a) for a in self.alerts.open_alerts()],
+                "closed_alerts": [asdict(a) for a in self.alerts.closed],
+                "window": self.status(), "last_check_at": self.last_check_at,
+                "retrain_worker": asdict(self.worker)}  # fmt: skip
 
     def start(self, interval_s: float) -> None:
         """Check every ``interval_s`` seconds in a daemon thread."""

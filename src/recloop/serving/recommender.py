@@ -311,7 +311,8 @@ class Recommender:
         out = [RecItem(catalog.views[i], s, source, reason) for i, s, (source, reason) in rows]
         latency = (time.perf_counter() - t0) * 1000
         if self.observer:
-            self.observer.recommendation(latency, user_id, ranked, len(history.items) == 0)
+            self.observer.recommendation(latency, user_id, ranked, len(history.items) == 0,
+                                         version=str(served.version), shown=items)  # fmt: skip
         return RecommendationList(user_id, out, served.version, self.request_id(), latency)
 
     def similar(self, item_id: int, k: int = 10) -> list[RecItem]:

@@ -115,7 +115,7 @@ describe('api client', () => {
       api.health(), api.ready(), api.recommendations('1'), api.user('1'), api.users(), api.items('toy'),
       api.similar(1), api.stats(), api.offline(), api.models(), api.promote('3'), api.rollback(),
       api.decisions(), api.experiments(), api.createExperiment({ name: 'x', variants: [], primary_metric: 'ctr' }),
-      api.stopExperiment('e1'), api.experimentResults('e1'), api.drift(),
+      api.stopExperiment('e1'), api.experimentResults('e1'), api.drift(), api.driftCheck(), api.online(),
       api.postEvents({ event_id: 'e', user_id: '1', item_id: 1, type: 'view', value: null, timestamp: null, request_id: null }),
     ])
     const patterns = Object.values(ENDPOINTS).map((e) => ({

@@ -11,6 +11,7 @@ import type {
   ApiErrorBody,
   DecisionsResponse,
   DriftResponse,
+  OnlineQuality,
   EventIn,
   EventsResponse,
   Experiment,
@@ -268,6 +269,8 @@ export const api = {
     request<ExperimentResults>('experimentResults', { params: { id }, signal }),
 
   drift: (signal?: AbortSignal) => request<DriftResponse>('drift', { signal }),
+  driftCheck: () => request<DriftResponse>('driftCheck', { admin: true }),
+  online: (signal?: AbortSignal) => request<OnlineQuality>('online', { signal }),
 }
 
 export type Api = typeof api

@@ -223,3 +223,97 @@ export interface DriftResponse {
   /** The model version whose offline lists the output-drift reference was built from. */
   reference_model_version: string
 }
+
+/* ---- Drift alerts, windows and online quality (interfaces below merge into the ones above). ---- */
+
+export interface DriftScore {
+  /** History key: name, or name:kind for a KS/chi-squared test. */
+  key?: string
+  /** Human label, e.g. "Genre mix (chi-squared)". */
+  label?: string
+  /** What the rule compares with `threshold`: the p-value of a test, else the statistic. */
+  plotted?: 'p_value' | 'statistic'
+  value?: number
+  /** Which side of the threshold alerts. */
+  direction?: 'below' | 'above' | 'abs_above'
+}
+
+export interface DriftHistoryPoint {
+  /** Key -> the value the rule compares (p-value for tests). */
+  values?: Record<string, number>
+}
+
+/** One open (or closed) alert per check. */
+export interface DriftAlert {
+  key: string
+  label: string
+  /** Unix seconds. */
+  since: number
+  last_seen: number
+  count: number
+  value: number
+  closed_at: number | null
+}
+
+export interface DisabledCheck {
+  name: string
+  label: string
+  reason: string
+}
+
+export interface DriftWindow {
+  seconds: number
+  events: number
+  lists: number
+  min_events: number
+  min_lists: number
+  enough: boolean
+  message: string
+}
+
+export interface RetrainWorkerInfo {
+  in_server: boolean
+  acts_on_drift: boolean
+  message: string
+  outcome: string
+}
+
+export interface RetrainTrigger {
+  checks?: string[]
+}
+
+export interface DriftResponse {
+  disabled_checks?: DisabledCheck[]
+  open_alerts?: DriftAlert[]
+  closed_alerts?: DriftAlert[]
+  window?: DriftWindow
+  last_check_at?: number | null
+  retrain_worker?: RetrainWorkerInfo
+}
+
+/** One model version's counts (per bucket in `series`, over the window in `versions`). */
+export interface OnlineVersion {
+  version: string
+  lists: number
+  /** Lists with at least one click or like. */
+  clicked: number
+  attributed: number
+  positives: number
+  ctr: number | null
+  positive_rate: number | null
+}
+
+export interface OnlinePoint extends OnlineVersion {
+  /** Bucket start, unix seconds. */
+  t: number
+}
+
+/** GET /v1/monitoring/online */
+export interface OnlineQuality {
+  bucket_s: number
+  window_s: number
+  now: number
+  serving_version: string
+  versions: OnlineVersion[]
+  series: OnlinePoint[]
+}

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
 import { NOW_S, offline, stats } from '../test/fixtures'
 import { mockApi, renderPage, reply } from '../test/utils'
-import { Dashboard, P2_COMMAND, offlineModels, onlineSample, seriesRows } from './Dashboard'
+import { Dashboard, P2_COMMAND, offlineModels, onlineRows, onlineSample, seriesRows } from './Dashboard'
 
 describe('Dashboard', () => {
   it('renders counters from /v1/stats', async () => {
@@ -83,5 +83,18 @@ describe('dashboard data shaping', () => {
 
   it('orders the champion first', () => {
     expect(offlineModels(offline.p1!).map(([n]) => n)).toEqual(['champion', 'popular'])
+  })
+})
+
+describe('online CTR rows', () => {
+  it('keeps every minute of the window on the time axis, null where a version served nothing', () => {
+    const p = { lists: 2, clicked: 1, attributed: 1, positives: 1, ctr: 0.5, positive_rate: 1 }
+    const data = { bucket_s: 60, window_s: 240, now: 1250, serving_version: '2', versions: [],
+      series: [{ t: 1020, version: '1', ...p }, { t: 1200, version: '2', ...p, ctr: 0.25 }] }
+    const { rows, tags } = onlineRows(data, 'ctr')
+    expect(tags).toEqual(['v1', 'v2'])
+    expect(rows.map((r) => r.t)).toEqual([1020_000, 1080_000, 1140_000, 1200_000])
+    expect(rows.map((r) => r.v1)).toEqual([0.5, null, null, null])
+    expect(rows.map((r) => r.v2)).toEqual([null, null, null, 0.25])
   })
 })

@@ -14,7 +14,7 @@ import {
   YAxis,
 } from 'recharts'
 import { api } from '../api/client'
-import type { OfflineReport, Stats } from '../api/types'
+import type { OfflineReport, OnlineQuality as OnlineQualityData, Stats } from '../api/types'
 import { Badge, Card, Empty, ErrorState, Loading, Stat, TableWrap, cx, stackTable, td, th } from '../components/ui'
 import { DASH, fmtInt, fmtMs, fmtNum, fmtPct, isNum } from '../lib/format'
 import { orderMetrics } from '../lib/metrics'
@@ -239,6 +239,52 @@ function OnlineQuality({ stats, stamp }: { stats: Stats; stamp: number }) {
   )
 }
 
+/**
+ * Rows of `/v1/monitoring/online` for a numeric time axis: one per bucket of the window (empty
+ * buckets included, null where a version served no list), one `v<version>` column per version.
+ */
+export function onlineRows(data: OnlineQualityData, metric: 'ctr' | 'positive_rate'): { rows: Record<string, number | null>[]; tags: string[] } {
+  const tags = [...new Set(data.series.map((p) => `v${p.version}`))].sort()
+  const last = Math.floor(data.now / data.bucket_s) * data.bucket_s
+  const byKey = new Map(data.series.map((p) => [`${p.t}|v${p.version}`, p]))
+  const rows: Record<string, number | null>[] = []
+  for (let t = last - data.window_s + data.bucket_s; t <= last; t += data.bucket_s) {
+    const row: Record<string, number | null> = { t: t * 1000 }
+    for (const tag of tags) row[tag] = byKey.get(`${t}|${tag}`)?.[metric] ?? null
+    rows.push(row)
+  }
+  return { rows, tags }
+}
+
+function OnlineCtr() {
+  const q = useQuery({ queryKey: ['online'], queryFn: ({ signal }) => api.online(signal), refetchInterval: 15_000 })
+  const data = q.data
+  const { rows, tags } = useMemo(() => (data ? onlineRows(data, 'ctr') : { rows: [], tags: [] }), [data])
+  const lo = Number(rows[0]?.t ?? 0)
+  const hi = Number(rows[rows.length - 1]?.t ?? 0)
+  const totals = (data?.versions ?? []).map((v) => `v${v.version}: ${fmtPct(v.ctr)} of ${fmtInt(v.lists)} lists`).join(' · ')
+  return (
+    <ChartBox
+      title="Online CTR per model version (last 60 min)"
+      subtitle={`Share of the lists served in each minute that got a click or like, per model version that ranked them (server side, GET /v1/monitoring/online). ${totals}`}
+      testId="online-ctr-chart"
+      empty={!data || data.series.length === 0}
+      emptyText={q.isError ? 'Online quality unavailable.' : 'No lists served in the last hour yet.'}
+    >
+      <LineChart data={rows} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
+        <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" vertical={false} />
+        <XAxis dataKey="t" type="number" scale="time" domain={[lo, hi]} ticks={timeTicks(lo, hi, 600)} tickFormatter={(v: number) => clockLabel(v)} tick={axis} />
+        <YAxis tick={axis} width={40} domain={[0, 1]} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} />
+        <Tooltip labelFormatter={tooltipTime} formatter={(v) => fmtPct(Number(v))} />
+        <Legend wrapperStyle={{ fontSize: 12 }} />
+        {tags.map((tag, i) => (
+          <Line key={tag} type="stepAfter" dataKey={tag} name={`model ${tag}`} stroke={MODEL_COLORS[i % MODEL_COLORS.length]} dot={{ r: 1.5 }} connectNulls={false} isAnimationActive={false} />
+        ))}
+      </LineChart>
+    </ChartBox>
+  )
+}
+
 /** Model rows of an offline report: the champion first, then the baselines by name. */
 export function offlineModels(report: OfflineReport): [string, Record<string, number>][] {
   const names = Object.keys(report.models ?? {}).sort((a, b) =>
@@ -426,6 +472,7 @@ export function Dashboard() {
           </div>
           <LiveCharts stats={s} now={now} />
           <OnlineQuality stats={s} stamp={q.dataUpdatedAt} />
+          <OnlineCtr />
         </>
       ) : null}
       <OfflineSection />

@@ -36,6 +36,28 @@ describe('Monitoring', () => {
   })
 })
 
+describe('Monitoring alerts', () => {
+  it('shows one open alert per check, checks turned off, and that no worker acts', async () => {
+    mockApi({
+      'GET /v1/monitoring/drift': {
+        ...drift,
+        open_alerts: [{ key: 'categorical.genre:chi2', label: 'Genre mix (chi-squared)', since: 1700000000, last_seen: 1700000600, count: 3, value: 1e-9, closed_at: null }],
+        disabled_checks: [{ name: 'categorical.event_type', label: 'Event-type mix', reason: 'the training reference holds one event type only (rate)' }],
+        window: { seconds: 900, events: 0, lists: 0, min_events: 200, min_lists: 50, enough: false, message: '0 events and 0 lists in the last 15 min' },
+        retrain_worker: { in_server: false, acts_on_drift: false, message: 'no retrain worker runs in this server', outcome: 'x' },
+        history: [{ t: 1700000000, alert: true, scores: { 'categorical.genre:chi2': 80 }, values: { 'categorical.genre:chi2': 1e-9 } }],
+      },
+    })
+    renderPage(<Monitoring />)
+    expect(await screen.findByTestId('open-alerts')).toHaveTextContent('Genre mix (chi-squared): drifting since')
+    expect(screen.getByTestId('open-alerts')).toHaveTextContent('3 checks')
+    expect(screen.getByTestId('no-worker')).toHaveTextContent('No retrain worker')
+    expect(screen.getByTestId('disabled-check')).toHaveTextContent('Event-type mix not checked')
+    expect(screen.getByTestId('drift-window')).toHaveTextContent('last 15 min')
+    expect(screen.getByTestId('drift-chart')).toHaveAttribute('data-plotted', 'p_value')
+  })
+})
+
 describe('drift thresholds', () => {
   it('takes the statistic threshold from the latest report, ± for deltas', () => {
     expect(thresholdFor('numeric.item_popularity', drift.latest, drift.thresholds)).toEqual({ value: 0.25, kind: 'psi', symmetric: false })
