@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.conftest import build_dataset
+from tests.homes import SMALL
 
 from recloop.config import Settings
 from recloop.data import Dataset
@@ -24,8 +26,6 @@ from recloop.pipelines.twostage import fit_two_stage
 from recloop.ranking.inputs import replay_histories
 from recloop.runtime import TRAINING_THREADS, training_thread_count
 from recloop.serving.session import ModelSession
-from tests.conftest import build_dataset
-from tests.homes import SMALL
 
 ROOT = Path(__file__).resolve().parents[2]
 

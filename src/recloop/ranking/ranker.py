@@ -89,8 +89,9 @@ class LambdaRanker:
                              feature_name=self.feature_names, free_raw_data=False)  # fmt: skip
         dvalid = lgb.Dataset(valid.features, valid.labels, group=valid.groups, reference=dtrain)
         evals: dict[str, Any] = {}
+        threads = self.config.threads or training_thread_count()
         self.booster = lgb.train(
-            self._params(self.config.threads or training_thread_count()), dtrain, num_boost_round=self.config.max_rounds,
+            self._params(threads), dtrain, num_boost_round=self.config.max_rounds,
             valid_sets=[dvalid], valid_names=["valid"],
             callbacks=[lgb.early_stopping(self.config.early_stopping_rounds, verbose=False),
                        lgb.record_evaluation(evals)],
