@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from tests.conftest import build_dataset
 
 from recloop.evaluation.rating import RATING_MODELS, error_metrics, run_rating
 from recloop.evaluation.splits import temporal_user_split
-from recloop.rating import NMF, BiasedMF, BiasModel, GlobalMean, Ratings
+from recloop.rating import (
+    NMF,
+    BiasedMF,
+    BiasModel,
+    GlobalMean,
+    RatingParams,
+    Ratings,
+    load_rating,
+    save_rating,
+)
 
 
 def low_rank_rows(
@@ -79,3 +90,17 @@ def test_the_rating_task_tunes_on_validation_and_reports_every_model() -> None:
     assert "valid_RMSE" in report["models"]["svd"]["params"]
     with pytest.raises(ValueError, match="unknown rating models"):
         run_rating(data, ["svdpp"])
+
+
+def test_the_served_rating_model_round_trips_and_an_older_bundle_has_none(
+    split: tuple[Ratings, Ratings], tmp_path: Path
+) -> None:
+    train, _ = split
+    params = RatingParams(factors=5, reg=0.05)
+    mf = BiasedMF(**params.model_dump()).fit(train)
+    save_rating(mf, tmp_path)
+    back = load_rating(params, tmp_path)
+    assert back is not None
+    items, ratings, cands = train.items[:6], train.values[:6], np.arange(train.n_items)
+    assert np.array_equal(back.predict_for(items, ratings, cands), mf.predict_for(items, ratings, cands))
+    assert load_rating(params, tmp_path / "older") is None

@@ -6,7 +6,16 @@ Every model has ``fit(Ratings) -> self`` and ``predict(users, items) -> float64 
 
 from recloop.rating.baselines import BiasModel, GlobalMean
 from recloop.rating.data import Ratings
-from recloop.rating.mf import BiasedMF
+from recloop.rating.mf import BiasedMF, RatingParams, load_rating, save_rating
 from recloop.rating.nmf import NMF
 
-__all__ = ["NMF", "BiasModel", "BiasedMF", "GlobalMean", "Ratings"]
+__all__ = [
+    "NMF",
+    "BiasModel",
+    "BiasedMF",
+    "GlobalMean",
+    "RatingParams",
+    "Ratings",
+    "load_rating",
+    "save_rating",
+]

@@ -17,8 +17,9 @@ __all__ = ["Ratings"]
 class Ratings:
     """``n`` ratings: user indices int64 (n,), item indices int64 (n,), values float64 (n,).
 
-    Users are indexed by ``user_ids`` (the dataset's user ids, sorted), items by the
-    dataset's catalog index, so a model trained on one frame predicts for another.
+    Users are indexed by their position among the dataset's user ids and the frame's
+    (as text, sorted), items by the dataset's catalog index, so a model trained on one
+    frame predicts for another frame of the dataset's users.
     """
 
     users: np.ndarray
@@ -30,8 +31,10 @@ class Ratings:
     @classmethod
     def from_frame(cls, dataset: Dataset, frame: pd.DataFrame) -> Ratings:
         """The ratings of ``frame`` (columns user_id, item_id, rating) over ``dataset``'s users and items."""
-        user_ids = np.sort(dataset.users["user_id"].to_numpy())
-        users = np.searchsorted(user_ids, frame["user_id"].to_numpy())
+        # users as text: live users (not in the dataset's table) may come with any id
+        mine = frame["user_id"].astype(str).to_numpy()
+        user_ids = np.unique(np.r_[dataset.users["user_id"].astype(str).to_numpy(), mine])
+        users = np.searchsorted(user_ids, mine)
         items = np.asarray(dataset.item_index(frame["item_id"]), dtype=np.int64)
         return cls(users.astype(np.int64), items, frame["rating"].to_numpy().astype(np.float64),
                    len(user_ids), dataset.n_items)  # fmt: skip

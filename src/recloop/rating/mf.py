@@ -12,14 +12,16 @@ The same user step folds in a user from their current ratings at serving time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from pydantic import BaseModel
 
 from recloop.rating.baselines import HIGH, LOW, fit_biases
 from recloop.rating.data import Ratings
 
-__all__ = ["BiasedMF", "ridge_rows"]
+__all__ = ["RATING_FILE", "BiasedMF", "RatingParams", "load_rating", "ridge_rows", "save_rating"]
 
 
 def ridge_rows(
@@ -104,3 +106,32 @@ class BiasedMF:
         est = self.mean + b + self.item_bias[candidates] + self.item_factors[candidates] @ p
         out: np.ndarray = np.clip(est, LOW, HIGH)
         return out
+
+
+class RatingParams(BaseModel):
+    """The served rating model's recipe (chosen by ``recloop evaluate --task rating`` on validation)."""
+
+    factors: int = 40
+    reg: float = 0.15
+    reg_bias: float = 5.0
+    iterations: int = 15
+    seed: int = 42
+
+
+RATING_FILE = "rating.npz"
+
+
+def save_rating(model: BiasedMF, directory: Path) -> None:
+    """Write what serving needs (mean, item biases and factors) to ``directory/rating.npz``."""
+    np.savez(directory / RATING_FILE, mean=np.float64(model.mean), item_bias=model.item_bias,
+             item_factors=model.item_factors)  # fmt: skip
+
+
+def load_rating(params: RatingParams, directory: Path) -> BiasedMF | None:
+    """The model saved by :func:`save_rating`, or None if the bundle has none (older bundles)."""
+    path = directory / RATING_FILE
+    if not path.exists():
+        return None
+    with np.load(path) as z:
+        return BiasedMF(**params.model_dump(), mean=float(z["mean"]), item_bias=z["item_bias"],
+                        item_factors=z["item_factors"])  # fmt: skip
