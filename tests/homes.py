@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-import recloop.ranking.ranker as ranker_module
 from recloop.config import Settings
 from recloop.data import Dataset
 from recloop.pipelines.train import TrainResult, train_and_register
@@ -29,7 +28,7 @@ from recloop.registry import registry_from_settings
 __all__ = ["SMALL", "HomeCopier", "Trained", "copy_home"]
 
 # The two-stage config of every test that serves or inspects a trained model (~10 s to train).
-SMALL = TwoStageConfig(max_queries=1200, ranker=RankerConfig(max_rounds=80))
+SMALL = TwoStageConfig(max_queries=1200, ranker=RankerConfig(max_rounds=80, threads=1))
 
 
 @dataclass(frozen=True)
@@ -55,10 +54,8 @@ def training_run(
     (home / "data").mkdir()
     shutil.copyfile(recbole_wheel, home / "data" / recbole_wheel.name)
     stages: list[str] = []
-    with pytest.MonkeyPatch.context() as mp:
-        # LightGBM on every core of a loaded 2-core machine spins 10x slower than on one.
-        mp.setattr(ranker_module, "cpu_count", lambda: 1)
-        result = train_and_register(Settings(home=home), SMALL, stages.append, dataset=movielens)
+    # SMALL's ranker uses one thread: on a loaded 2-core machine two spin 10x slower
+    result = train_and_register(Settings(home=home), SMALL, stages.append, dataset=movielens)
     assert result.became_champion and result.version.version == 1
     yield Trained(home, result, tuple(stages))
     registry = registry_from_settings(Settings(home=home))

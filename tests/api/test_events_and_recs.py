@@ -6,6 +6,7 @@ import time
 import uuid
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -362,3 +363,16 @@ def test_a_dislike_or_another_writers_event_makes_the_scores_recomputed(
                   after[0], "like", time.time())  # fmt: skip
     assert runtime.store.append([other]) == [True]  # as another worker sharing Redis would
     assert after[0] not in ids(recs(client, new_user))
+
+
+def test_predicted_rating_per_item_follows_the_users_own_ratings(
+    client: TestClient, post_event: PostEvent, new_user: str
+) -> None:
+    cold = recs(client, new_user)["items"]
+    stars = [it["predicted_rating"] for it in cold]
+    assert all(1.0 <= s <= 5.0 for s in stars)
+    for item in (1, 50, 100, 181, 258):  # a harsh critic: every rating a 1
+        post_event(new_user, item, "rate", value=1)
+    harsh = recs(client, new_user)["items"]
+    assert all(1.0 <= it["predicted_rating"] <= 5.0 for it in harsh)
+    assert np.mean([it["predicted_rating"] for it in harsh]) < np.mean(stars) - 0.3

@@ -36,7 +36,7 @@ BASE, LIVE_END = 0.50, 0.55
 def test_retrain_while_serving_hot_swaps_the_new_version(
     tmp_path: Path, movielens: Dataset, recbole_wheel: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ranker_module, "cpu_count", lambda: 1)  # LightGBM on a loaded 2-core box
+    monkeypatch.setattr(ranker_module, "training_thread_count", lambda: 1)  # LightGBM on a loaded 2-core box
     home, state = tmp_path / "home", tmp_path / "state.db"
     (home / "data").mkdir(parents=True)
     shutil.copyfile(recbole_wheel, home / "data" / recbole_wheel.name)

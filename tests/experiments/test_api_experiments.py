@@ -167,6 +167,10 @@ class StubModel:
         return Ranked(items, -np.arange(len(items), dtype=np.float64), origin, None,  # type: ignore[arg-type]
                       ("popular",))
 
+    def predicted_ratings(self, history: Any, items: np.ndarray) -> None:
+        """No rating model."""
+        return None
+
 
 class FixedModels(VariantModels):
     """Serves registry refs from a dict (no registry); unknown refs fail like the registry."""

@@ -68,7 +68,7 @@ class Scenario:
 def scenario(tmp_path_factory: pytest.TempPathFactory, movielens: Dataset) -> Iterator[Scenario]:
     # LightGBM on every core of a loaded 2-core machine spins 10x slower than on one.
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ranker_module, "cpu_count", lambda: 1)
+        mp.setattr(ranker_module, "training_thread_count", lambda: 1)
         settings = Settings(home=tmp_path_factory.mktemp("retrain_home"))
         n = len(movielens.interactions)
         cut, stop = round(BASE * n), round(LIVE_END * n)

@@ -54,7 +54,7 @@ def test_a_model_trained_from_the_archive_matches_the_one_trained_from_movielens
     export_dataset(movielens, path)
     settings = Settings(home=tmp_path / "home")
     frame, _ = training_frame(settings, movielens, f"delta:{path}", None)
-    monkeypatch.setattr(ranker_module, "cpu_count", lambda: 1)  # as the session's training run
+    monkeypatch.setattr(ranker_module, "training_thread_count", lambda: 1)  # as the session's training run
     result = train_and_register(settings, SMALL, None, movielens, frame)
     want = training_run.result.report.models["champion"].metrics
     got = result.report.models["champion"].metrics

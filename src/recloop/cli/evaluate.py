@@ -22,6 +22,16 @@ from recloop.pipelines.models import builders_for
 __all__ = ["evaluate", "render_report", "tune_command"]
 
 
+class TaskName(StrEnum):
+    """What is evaluated: top-N lists (P1/P2) or predicted ratings (RMSE/MAE on the P1 split)."""
+
+    topn = "topn"
+    rating = "rating"
+
+
+RATING_KEYS = ["RMSE", "MAE"]
+
+
 class ProtocolName(StrEnum):
     """The protocols of shared/EVALUATION.md."""
 
@@ -47,7 +57,7 @@ P2_KEYS = ["NDCG@10", "HR@10", "NDCG@10_cold", "NDCG@10_warm", "HR@10_cold", "HR
 
 def render_report(report: EvaluationReport) -> Table:
     """The report as one rich table: a row per model, a column per metric."""
-    keys = P1_KEYS if report.protocol == "p1" else P2_KEYS
+    keys = {"p1": P1_KEYS, "p2": P2_KEYS}.get(report.protocol, RATING_KEYS)
     first = next(iter(report.models.values()), None)
     if first is not None and "NDCG@10_liked" in first.metrics:  # the P2 "negatives" variant
         keys = [*keys[:-1], "NDCG@10_liked", "HR@10_liked", keys[-1]]
@@ -63,19 +73,53 @@ def render_report(report: EvaluationReport) -> Table:
     return table
 
 
+def _write_json(report: EvaluationReport, json_path: Path | None) -> None:
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(report.to_dict(), indent=2))
+        console.print(f"wrote {json_path}")
+
+
+def _evaluate_rating(models: str | None, json_path: Path | None) -> None:
+    """The rating task: RMSE/MAE on the P1 split, every model tuned on validation."""
+    from recloop.evaluation.rating import RATING_MODELS, run_rating
+
+    names = [n.strip() for n in (models or ",".join(RATING_MODELS)).split(",") if n.strip()]
+    unknown = [n for n in names if n not in RATING_MODELS]
+    if unknown or not names:
+        fail(f"--models for --task rating: choose from {', '.join(RATING_MODELS)} (got {models!r})")
+    data = guarded(lambda: load_dataset(get_settings()))
+    with progress_bar("rating models (tuned on validation)", len(names)) as advance:
+        report = guarded(lambda: run_rating(data, names, advance))
+    console.print(render_report(report))
+    _write_json(report, json_path)
+
+
 def evaluate(
-    protocol: Annotated[ProtocolName, typer.Option(help="p1 (temporal hold-out) or p2 (replay)")],
+    protocol: Annotated[
+        ProtocolName | None, typer.Option(help="p1 (temporal hold-out) or p2 (replay); --task topn")
+    ] = None,
     models: Annotated[
-        str, typer.Option(help="comma-separated: champion, popular, itemknn, als, ease")
-    ] = ",".join(BASELINE_NAMES),
+        str | None,
+        typer.Option(
+            help="comma-separated: champion, popular, itemknn, als, ease "
+            "(--task rating: global_mean, bias, svd, nmf)"
+        ),
+    ] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="also write JSON here")] = None,
     limit: Annotated[int | None, typer.Option(help="P2: replay only the first N events")] = None,
     p2_variant: Annotated[P2Variant, typer.Option(help=_VARIANT_HELP)] = P2Variant.standard,
+    task: Annotated[TaskName, typer.Option(help="topn (P1/P2 lists) or rating (RMSE/MAE)")] = TaskName.topn,
 ) -> None:
-    """Run models on the same split of one protocol and print one table."""
+    """Run models on the same split of one protocol (or the rating task) and print one table."""
+    if task is TaskName.rating:
+        _evaluate_rating(models, json_path)
+        return
+    if protocol is None:
+        fail("--protocol p1|p2 is required for --task topn")
     negatives = protocol is ProtocolName.p2 and p2_variant is P2Variant.negatives
     settings = get_settings()
-    names = [n.strip() for n in models.split(",") if n.strip()]
+    names = [n.strip() for n in (models or ",".join(BASELINE_NAMES)).split(",") if n.strip()]
     if not names:
         fail("--models is empty; name at least one of champion, popular, itemknn, als, ease")
     data = guarded(lambda: load_dataset(settings))
@@ -98,10 +142,7 @@ def evaluate(
             out = settings.home / "reports" / f"v{version}" / f"evaluation_{report.protocol}.json"
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(report.to_dict(), indent=2))
-    if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(report.to_dict(), indent=2))
-        console.print(f"wrote {json_path}")
+    _write_json(report, json_path)
 
 
 def tune_command(

@@ -31,6 +31,9 @@ class RecItemOut(Item):
     score: float
     source: str
     reason: str
+    predicted_rating: float | None = Field(
+        default=None, description="the rating (1-5) the user would give, if the model has a rating model"
+    )
 
 
 class Recommendations(BaseModel):

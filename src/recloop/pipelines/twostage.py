@@ -22,6 +22,7 @@ from recloop.ranking.bundle import TwoStageConfig, feature_builder
 from recloop.ranking.inputs import item_stats, replay_histories
 from recloop.ranking.model import TwoStageModel
 from recloop.ranking.ranker import LambdaRanker, RankingFrame
+from recloop.rating import BiasedMF, Ratings
 from recloop.retrieval.candidates import CandidateConfig, CandidateSources, default_candidates
 from recloop.retrieval.history import History
 from recloop.retrieval.index import IndexConfig, build_index, recall_against_exact
@@ -136,7 +137,11 @@ def fit_two_stage(
     ranker = LambdaRanker(cfg.ranker).fit(train_f, valid_f, list(early_features.names))
     say("refit candidate sources (whole training frame) + index")
     sources = fit_sources(dataset, frame, settings, cfg)
-    model = TwoStageModel(sources, feature_builder(sources, dataset), ranker)
+    say("fit the rating model")
+    rated = frame[frame["rating"] > 0]
+    rating = None if cfg.rating is None or rated.empty else (
+        BiasedMF(**cfg.rating.model_dump()).fit(Ratings.from_frame(dataset, rated)))  # fmt: skip
+    model = TwoStageModel(sources, feature_builder(sources, dataset), ranker, rating)
     facts = {"train_queries": float(train_f.queries), "valid_queries": float(valid_f.queries),
              "train_rows": float(len(train_f.labels)), "ranker_rounds": float(ranker.best_iteration),
              "ranker_valid_ndcg10": ranker.valid_ndcg}  # fmt: skip

@@ -3,7 +3,9 @@
 Files: ``meta.json`` (the whole recipe: every source's kind, quota and fit
 parameters, the ranker's; the feature names; training facts), each source's
 own files (``ease.npy``, ``itemknn.npy``, ``sequence.npy``, ``als_items.npy``,
-``index.faiss``) and ``ranker.txt`` (LightGBM). The bundle is what the
+``index.faiss``), ``ranker.txt`` (LightGBM) and, optionally, ``rating.npz`` (the
+rating model behind ``predicted_rating``; a bundle without it loads and serves
+without predicted ratings). The bundle is what the
 registry stores, so a version is reproducible and servable from the
 registry alone, and a retrain refits the champion from its recipe.
 """
@@ -24,6 +26,7 @@ from recloop.errors import DataError, RecloopError
 from recloop.ranking.features import FeatureBuilder, UserProfiles
 from recloop.ranking.model import TwoStageModel
 from recloop.ranking.ranker import LambdaRanker, RankerConfig
+from recloop.rating import RatingParams, load_rating, save_rating
 from recloop.retrieval.candidates import CandidateConfig, CandidateSources
 from recloop.retrieval.sources import source_kind
 
@@ -47,6 +50,7 @@ class TwoStageConfig(BaseModel):
     valid_fraction: float = 0.2
     half_life_days: float = 7.0
     seed: int = 7
+    rating: RatingParams | None = RatingParams()  # None: no rating model (no predicted_rating)
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,8 @@ def save_bundle(
     for source in model.sources.sources:
         source.save(path)
     model.ranker.save(path / "ranker.txt")
+    if model.rating is not None:
+        save_rating(model.rating, path)
     recipe = config.model_copy(update={"candidates": CandidateConfig(sources=model.sources.specs)})
     meta = {
         "format": BUNDLE_FORMAT,
@@ -121,4 +127,5 @@ def load_bundle(path: Path, dataset: Dataset) -> LoadedBundle:
             "this recloop "
             f"builds {list(features.names)}; retrain with `recloop train`"
         )
-    return LoadedBundle(TwoStageModel(sources, features, ranker), cfg, meta)
+    rating = None if cfg.rating is None else load_rating(cfg.rating, path)  # None: an older bundle
+    return LoadedBundle(TwoStageModel(sources, features, ranker, rating), cfg, meta)

@@ -8,6 +8,7 @@ import numpy as np
 
 from recloop.ranking.features import FeatureBuilder
 from recloop.ranking.ranker import LambdaRanker
+from recloop.rating import BiasedMF
 from recloop.retrieval.candidates import Candidates, CandidateSources, UserScores
 from recloop.retrieval.history import History
 from recloop.retrieval.trending import ItemStats
@@ -32,8 +33,21 @@ class Ranked:
 class TwoStageModel:
     """Candidates from every source, ordered by the learned ranker."""
 
-    def __init__(self, sources: CandidateSources, features: FeatureBuilder, ranker: LambdaRanker):
+    def __init__(self, sources: CandidateSources, features: FeatureBuilder, ranker: LambdaRanker,
+                 rating: BiasedMF | None = None):  # fmt: skip
         self.sources, self.features, self.ranker = sources, features, ranker
+        self.rating = rating  # predicts the 1-5 rating of a recommended item, if the bundle has one
+
+    def predicted_ratings(self, history: History, items: np.ndarray) -> np.ndarray | None:
+        """float64 (len(items),) ratings the user would give, folded in from their rated history.
+
+        None without a rating model. Events without a rating (value 0) do not count.
+        """
+        if self.rating is None:
+            return None
+        rated = history.ratings > 0
+        return self.rating.predict_for(history.items[rated], history.ratings[rated].astype(np.float64),
+                                       np.asarray(items, dtype=np.int64))  # fmt: skip
 
     def rank(
         self, history: History, stats: ItemStats, at: float, k: int,

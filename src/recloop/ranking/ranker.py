@@ -13,7 +13,7 @@ from lightgbm import basic as lgb_basic
 from pydantic import BaseModel
 
 from recloop.ranking.compiled import CompiledForest, compile_booster
-from recloop.runtime import cpu_count
+from recloop.runtime import training_thread_count
 
 __all__ = ["LambdaRanker", "RankerConfig", "RankingFrame"]
 
@@ -34,7 +34,8 @@ class RankerConfig(BaseModel):
     early_stopping_rounds: int = 50
     truncation_level: int = 30
     seed: int = 42
-    threads: int | None = None  # None: every core; 1 helps on a machine shared with other jobs
+    # None: the fixed training count (recloop.runtime); the model depends on the thread count
+    threads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,9 @@ class LambdaRanker:
                              feature_name=self.feature_names, free_raw_data=False)  # fmt: skip
         dvalid = lgb.Dataset(valid.features, valid.labels, group=valid.groups, reference=dtrain)
         evals: dict[str, Any] = {}
+        threads = self.config.threads or training_thread_count()
         self.booster = lgb.train(
-            self._params(self.config.threads or cpu_count()), dtrain, num_boost_round=self.config.max_rounds,
+            self._params(threads), dtrain, num_boost_round=self.config.max_rounds,
             valid_sets=[dvalid], valid_names=["valid"],
             callbacks=[lgb.early_stopping(self.config.early_stopping_rounds, verbose=False),
                        lgb.record_evaluation(evals)],

@@ -16,7 +16,7 @@ import numpy as np
 
 from recloop.config import ALSParams
 from recloop.retrieval.base import BaseScorer, TrainData
-from recloop.runtime import cpu_count
+from recloop.runtime import training_thread_count
 
 __all__ = ["ALSScorer", "FoldIn"]
 
@@ -51,7 +51,7 @@ class ALSScorer(BaseScorer):
 
         # implicit parallelises itself; a BLAS thread pool underneath only contends
         with threadpool_limits(limits=1, user_api="blas"):
-            n = cpu_count()
+            n = training_thread_count()
             model = AlternatingLeastSquares(
                 factors=self.p.factors,
                 regularization=self.p.regularization,

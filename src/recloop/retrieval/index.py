@@ -13,7 +13,9 @@ time does not reach the server's worker threads; instead every single-query
 and restores the previous setting afterwards. Batch searches use the caller's
 setting (one thread by default, see :mod:`recloop`; wrap the call in
 :func:`recloop.runtime.training_threads` for all cores). Building and
-:meth:`~FaissIndex.add` use every core.
+:meth:`~FaissIndex.add` use the fixed training thread count
+(:func:`recloop.runtime.training_thread_count`; HNSW's graph build uses one, since
+its parallel insertion order is not deterministic).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
 from recloop.errors import DataError, ValidationError
-from recloop.runtime import cpu_count
+from recloop.runtime import training_thread_count
 
 __all__ = [
     "MIN_POINTS_PER_LIST",
@@ -173,6 +175,10 @@ class FaissIndex:
         """Create the index for ``config`` and add float32 (n, d) ``vectors``."""
         raise NotImplementedError
 
+    def _build_threads(self) -> int:
+        """OpenMP threads of :meth:`add`: the training count (HNSW overrides: one)."""
+        return training_thread_count()
+
     @property
     def dim(self) -> int:
         """Vector dimension ``d``."""
@@ -184,9 +190,9 @@ class FaissIndex:
         return int(self._index.ntotal)
 
     def add(self, vectors: np.ndarray) -> None:
-        """Append (n, d) vectors (converted to float32) as ids ``ntotal ..``; all cores."""
+        """Append (n, d) vectors (converted to float32) as ids ``ntotal ..``; fixed thread count."""
         x = _as_matrix(vectors, self.dim, "vectors")
-        with _omp_threads(cpu_count()):
+        with _omp_threads(self._build_threads()):
             self._index.add(x)
 
     def search(
@@ -294,6 +300,10 @@ class HNSWIndex(FaissIndex):
         index.add(x)
         return index
 
+    def _build_threads(self) -> int:
+        """One: HNSW inserts in parallel in an order that varies run to run."""
+        return 1
+
     @property
     def ef_search(self) -> int:
         """Beam width of a search (``efSearch``)."""
@@ -330,7 +340,7 @@ class IVFIndex(FaissIndex):
         quantizer = faiss.IndexFlatIP(d)
         raw = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
         raw.nprobe = min(config.ivf_nprobe, nlist)
-        with _omp_threads(cpu_count()):
+        with _omp_threads(training_thread_count()):
             raw.train(x)
         index = cls(raw)
         index.add(x)

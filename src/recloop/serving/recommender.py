@@ -68,6 +68,7 @@ class RecItem:
     score: float
     source: str
     reason: str
+    predicted_rating: float | None = None  # 1-5, when the model has a rating model
 
 
 @dataclass(frozen=True)
@@ -307,8 +308,10 @@ class Recommender:
             scores = np.concatenate([scores, np.full(len(extra), -1e9)])
             origin = np.concatenate([origin, np.full(len(extra), -1, np.int64)])  # -1: the filler
         why = explain_all(items, origin, history, served.model.sources, catalog)
-        rows = zip(items.tolist(), scores.tolist(), why, strict=True)
-        out = [RecItem(catalog.views[i], s, source, reason) for i, s, (source, reason) in rows]
+        stars = served.model.predicted_ratings(history, items)
+        rated = [None] * len(items) if stars is None else [round(float(v), 3) for v in stars]
+        rows = zip(items.tolist(), scores.tolist(), why, rated, strict=True)
+        out = [RecItem(catalog.views[i], s, source, reason, p) for i, s, (source, reason), p in rows]
         latency = (time.perf_counter() - t0) * 1000
         if self.observer:
             self.observer.recommendation(latency, user_id, ranked, len(history.items) == 0,

@@ -69,7 +69,7 @@ async def recommendations(
         "user_id": r.user_id,
         "items": [{"item_id": i.item.item_id, "title": i.item.title, "year": i.item.year,
                    "genres": list(i.item.genres), "score": i.score, "source": i.source,
-                   "reason": i.reason} for i in r.items],
+                   "reason": i.reason, "predicted_rating": i.predicted_rating} for i in r.items],
         "model_version": r.model_version, "request_id": r.request_id, "variant": variant,
         "latency_ms": r.latency_ms,
     }  # fmt: skip
