@@ -36,8 +36,9 @@ K = 10
 console = Console()
 
 
-def simulate(pop: Population, lists: tuple[np.ndarray, np.ndarray], runs: int, n: int,
-             rng: np.random.Generator) -> dict[str, np.ndarray]:  # fmt: skip
+def simulate(
+    pop: Population, lists: tuple[np.ndarray, np.ndarray], runs: int, n: int, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     """Per-user clicks, covariate and arm (runs, n) of experiments serving ``lists[arm]``."""
     users = rng.integers(0, pop.n_users, size=(runs, n))
     arm = rng.random((runs, n)) < 0.5
@@ -51,10 +52,13 @@ def analyse(sim: dict[str, np.ndarray], metric: str) -> dict[str, Any]:
     """Rejection rates (|z| > 1.96) and variance reduction of plain vs CUPED on one metric."""
     y = sim["clicks"] if metric == "clicks" else (sim["clicks"] > 0).astype(np.float64)
     s = cuped_sums(y, sim["x"], sim["arm"])
-    return {"reject_plain": float((np.abs(s["diff"] / s["se"]) > 1.96).mean()),
-            "reject_cuped": float((np.abs(s["diff_cuped"] / s["se_cuped"]) > 1.96).mean()),
-            "variance_reduction": float(1.0 - np.mean(s["se_cuped"] ** 2) / np.mean(s["se"] ** 2)),
-            "mean_diff": float(s["diff"].mean()), "mean_diff_cuped": float(s["diff_cuped"].mean())}  # fmt: skip
+    return {
+        "reject_plain": float((np.abs(s["diff"] / s["se"]) > 1.96).mean()),
+        "reject_cuped": float((np.abs(s["diff_cuped"] / s["se_cuped"]) > 1.96).mean()),
+        "variance_reduction": float(1.0 - np.mean(s["se_cuped"] ** 2) / np.mean(s["se"] ** 2)),
+        "mean_diff": float(s["diff"].mean()),
+        "mean_diff_cuped": float(s["diff_cuped"].mean()),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -79,20 +83,41 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "variance_reduction": out["aa"]["clicks"]["variance_reduction"],
         "aa_fpr": out["aa"]["clicks"]["reject_cuped"],
         "aa_fpr_plain": out["aa"]["clicks"]["reject_plain"],
-        "metric": "clicks per user (one list of 10)", "covariate": "log(1 + pre-cut interactions)",
+        "metric": "clicks per user (one list of 10)",
+        "covariate": "log(1 + pre-cut interactions)",
         "covariate_corr": float(np.corrcoef(np.log1p(pop.pre_activity), pop.expected_clicks(champ))[0, 1]),
-        "by_metric": out, "runs": (args.runs // 250) * 250, "users_per_experiment": args.users,
-        "setting": {"protocol": "p2-cut simulation (static lists)", "population_users": pop.n_users, "k": K,
-                    "test": "Welch, two-sided, alpha 0.05", "seed": args.seed},
+        "by_metric": out,
+        "runs": (args.runs // 250) * 250,
+        "users_per_experiment": args.users,
+        "setting": {
+            "protocol": "p2-cut simulation (static lists)",
+            "population_users": pop.n_users,
+            "k": K,
+            "test": "Welch, two-sided, alpha 0.05",
+            "seed": args.seed,
+        },
         "wall_s": time.perf_counter() - t0,
-    }  # fmt: skip
+    }
     table = Table(title=f"CUPED over {payload['runs']} experiments of {args.users} users")
-    for col in ("metric", "variance reduction", "A/A FPR plain", "A/A FPR CUPED", "A/B power plain", "A/B power CUPED"):
+    for col in (
+        "metric",
+        "variance reduction",
+        "A/A FPR plain",
+        "A/A FPR CUPED",
+        "A/B power plain",
+        "A/B power CUPED",
+    ):
         table.add_column(col, justify="right")
     for m in ("clicks", "ctr"):
         a, b = out["aa"][m], out["ab"][m]
-        table.add_row(m, f"{a['variance_reduction']:.3f}", f"{a['reject_plain']:.3f}", f"{a['reject_cuped']:.3f}",
-                      f"{b['reject_plain']:.3f}", f"{b['reject_cuped']:.3f}")  # fmt: skip
+        table.add_row(
+            m,
+            f"{a['variance_reduction']:.3f}",
+            f"{a['reject_plain']:.3f}",
+            f"{a['reject_cuped']:.3f}",
+            f"{b['reject_plain']:.3f}",
+            f"{b['reject_cuped']:.3f}",
+        )
     console.print(table)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(payload, indent=2))

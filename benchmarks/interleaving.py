@@ -62,8 +62,9 @@ def ab_power(pop: Population, n: int, runs: int, rng: np.random.Generator) -> fl
     return float(((pv < 0.05) & (sign == right_sign)).mean())
 
 
-def preferences(pop: Population, bank: InterleavingBank, runs: int, n: int,
-                rng: np.random.Generator) -> np.ndarray:  # fmt: skip
+def preferences(
+    pop: Population, bank: InterleavingBank, runs: int, n: int, rng: np.random.Generator
+) -> np.ndarray:
     """Per-user preferences (runs, n) for ranker b over a: +1, 0, -1 (chunked to bound memory)."""
     e = ClickModel().examine(K)
     out = np.empty((runs, n), dtype=np.int8)
@@ -76,7 +77,7 @@ def preferences(pop: Population, bank: InterleavingBank, runs: int, n: int,
         click = pop.relevant[u[..., None], items] & (rng.random((r, n, K)) < e)
         cb = (click & (teams == 1)).sum(-1)
         ca = (click & (teams == 0)).sum(-1)
-        out[lo:lo + r] = np.sign(cb - ca)
+        out[lo : lo + r] = np.sign(cb - ca)
     return out
 
 
@@ -108,9 +109,14 @@ def aa(pop: Population, runs: int, rng: np.random.Generator) -> dict[str, Any]:
     cs, cs2 = np.cumsum(x, axis=1)[:, looks - 1], np.cumsum(x * x, axis=1)[:, looks - 1]
     seq = SequentialPreference(planned_users=horizon, planned_var=float(x.var()))
     p = seq.look_p(looks[None, :], cs, cs2)
-    return {"aa_fpr_interleaving": fpr, "aa_fpr_interleaving_sequential": float((p.min(1) < 0.05).mean()),
-            "aa_fixed_users": 1000, "aa_sequential_looks": len(looks), "aa_sequential_horizon": horizon,
-            "aa_tie_share": float((fixed == 0).mean())}  # fmt: skip
+    return {
+        "aa_fpr_interleaving": fpr,
+        "aa_fpr_interleaving_sequential": float((p.min(1) < 0.05).mean()),
+        "aa_fixed_users": 1000,
+        "aa_sequential_looks": len(looks),
+        "aa_sequential_horizon": horizon,
+        "aa_tie_share": float((fixed == 0).mean()),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -130,24 +136,39 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     il = [il_power(pop, bank, n, args.runs, rng) for n in IL_GRID]
     n_ab, n_il = users_at(AB_GRID, ab), users_at(IL_GRID, il)
     payload: dict[str, Any] = {
-        "runs": args.runs, "users_to_detect_ab": n_ab, "users_to_detect_interleaving": n_il,
+        "runs": args.runs,
+        "users_to_detect_ab": n_ab,
+        "users_to_detect_interleaving": n_il,
         "ratio_ab_over_interleaving": n_ab / n_il if n_ab and n_il else None,
-        **aa(pop, args.aa_runs, rng), "aa_runs": args.aa_runs,
-        "true_ctr": {"champion": float(pop.click_prob(pop.champion[:, :K]).mean()),
-                     "popular": float(pop.click_prob(pop.popular[:, :K]).mean())},
+        **aa(pop, args.aa_runs, rng),
+        "aa_runs": args.aa_runs,
+        "true_ctr": {
+            "champion": float(pop.click_prob(pop.champion[:, :K]).mean()),
+            "popular": float(pop.click_prob(pop.popular[:, :K]).mean()),
+        },
         "power_ab": dict(zip(map(str, AB_GRID), ab, strict=True)),
         "power_interleaving": dict(zip(map(str, IL_GRID), il, strict=True)),
-        "setting": {"protocol": "p2-cut simulation (static lists)", "population_users": pop.n_users,
-                    "k": K, "click_model": "examine rank r with 1/r^0.8; click iff examined and in future",
-                    "alpha": 0.05, "power_target": 0.95, "seed": args.seed},
+        "setting": {
+            "protocol": "p2-cut simulation (static lists)",
+            "population_users": pop.n_users,
+            "k": K,
+            "click_model": "examine rank r with 1/r^0.8; click iff examined and in future",
+            "alpha": 0.05,
+            "power_target": 0.95,
+            "seed": args.seed,
+        },
         "wall_s": time.perf_counter() - t0,
-    }  # fmt: skip
+    }
     table = Table(title=f"champion vs most-popular, {args.runs} experiments per size")
     for col in ("design", "users for 95% power", "A/A FPR (fixed)", "A/A FPR (sequential, 40 looks)"):
         table.add_column(col, justify="right")
     table.add_row("A/B (ctr)", f"{n_ab:,.0f}" if n_ab else "> grid", "-", "-")
-    table.add_row("interleaving", f"{n_il:,.0f}" if n_il else "> grid", f"{payload['aa_fpr_interleaving']:.3f}",
-                  f"{payload['aa_fpr_interleaving_sequential']:.3f}")  # fmt: skip
+    table.add_row(
+        "interleaving",
+        f"{n_il:,.0f}" if n_il else "> grid",
+        f"{payload['aa_fpr_interleaving']:.3f}",
+        f"{payload['aa_fpr_interleaving_sequential']:.3f}",
+    )
     console.print(table)
     console.print(f"ratio A/B / interleaving: {payload['ratio_ab_over_interleaving']}")
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -54,12 +54,19 @@ def candidates(pop: Population, seed: int, pool: int) -> dict[str, np.ndarray]:
     u = np.arange(pop.n_users)[:, None]
     shuffled = np.argsort(rng.random((pop.n_users, 20)), axis=1)[:, :K]
     rand = np.argsort(rng.random((pop.n_users, pool)), axis=1)[:, :K]
-    return {"champion": pop.champion[:, :K], "champion-reversed": pop.champion[:, K - 1::-1],
-            "shuffled-top20": pop.champion[u, shuffled], "champion-ranks-11-20": pop.champion[:, K:2 * K],
-            f"random-of-top{pool}": pop.champion[u, rand], "popular": pop.popular[:, :K]}  # fmt: skip
+    return {
+        "champion": pop.champion[:, :K],
+        "champion-reversed": pop.champion[:, K - 1 :: -1],
+        "shuffled-top20": pop.champion[u, shuffled],
+        "champion-ranks-11-20": pop.champion[:, K : 2 * K],
+        f"random-of-top{pool}": pop.champion[u, rand],
+        "popular": pop.popular[:, :K],
+    }
 
 
-def log_lists(pop: Population, n: int, eps: float, pool: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def log_lists(
+    pop: Population, n: int, eps: float, pool: int, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     """One log of ``n`` lists served by the exploring champion: users, items, propensities, clicks."""
     users = rng.integers(0, pop.n_users, size=n)
     explore = rng.random(n) < eps
@@ -131,9 +138,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     return payload
 
 
-def summary(args: argparse.Namespace, truth: dict[str, float], est: dict[str, dict[str, list[Estimate]]],
-            logged: list[float], ranking_hits: int, unsupported: dict[str, float],
-            pop: Population) -> dict[str, Any]:  # fmt: skip
+def summary(
+    args: argparse.Namespace,
+    truth: dict[str, float],
+    est: dict[str, dict[str, list[Estimate]]],
+    logged: list[float],
+    ranking_hits: int,
+    unsupported: dict[str, float],
+    pop: Population,
+) -> dict[str, Any]:
     """The JSON payload (first log's figures per policy, and error / coverage over all logs)."""
     policies = []
     for k, tv in truth.items():
@@ -155,27 +168,59 @@ def summary(args: argparse.Namespace, truth: dict[str, float], est: dict[str, di
         "ranking_correct_share": ranking_hits / args.reps,
         "ranking_correct_including_unsupported": by_all == sorted(truth, key=truth.__getitem__),
         "ranking_scope": "policies the logging policy supports (unsupported_slots = 0); DR estimates",
-        "logged_policy": {"name": f"champion + epsilon {args.epsilon} over top {args.pool}",
-                          "actual_ctr": logged[0], "actual_ctr_mean_over_logs": float(np.mean(logged))},
+        "logged_policy": {
+            "name": f"champion + epsilon {args.epsilon} over top {args.pool}",
+            "actual_ctr": logged[0],
+            "actual_ctr_mean_over_logs": float(np.mean(logged)),
+        },
         "metric": "expected clicks per list of 10 (ctr per list)",
-        "setting": {"protocol": "p2-cut simulation (static lists)", "population_users": pop.n_users,
-                    "lists_per_log": args.lists, "logs": args.reps, "epsilon": args.epsilon,
-                    "pool": args.pool, "k": K, "reward_model": "per-item CTR x position (2-fold cross-fit)",
-                    "seed": args.seed},
-    }  # fmt: skip
+        "setting": {
+            "protocol": "p2-cut simulation (static lists)",
+            "population_users": pop.n_users,
+            "lists_per_log": args.lists,
+            "logs": args.reps,
+            "epsilon": args.epsilon,
+            "pool": args.pool,
+            "k": K,
+            "reward_model": "per-item CTR x position (2-fold cross-fit)",
+            "seed": args.seed,
+        },
+    }
 
 
 def report(p: dict[str, Any]) -> None:
     """Print the per-policy table."""
-    table = Table(title=f"OPE on logs of {p['logged_policy']['name']} (actual {p['logged_policy']['actual_ctr']:.3f})")
-    for col in ("policy", "true", "IPS", "SNIPS", "DR [95% CI]", "DR MAE", "DR cover", "IPS cover", "unsupported"):
+    table = Table(
+        title=f"OPE on logs of {p['logged_policy']['name']} (actual {p['logged_policy']['actual_ctr']:.3f})"
+    )
+    for col in (
+        "policy",
+        "true",
+        "IPS",
+        "SNIPS",
+        "DR [95% CI]",
+        "DR MAE",
+        "DR cover",
+        "IPS cover",
+        "unsupported",
+    ):
         table.add_column(col, justify="right")
     for r in p["policies"]:
-        table.add_row(r["name"], f"{r['true_ctr']:.3f}", f"{r['ips']:.3f}", f"{r['snips']:.3f}",
-                      f"{r['dr']:.3f} [{r['dr_ci'][0]:.3f}, {r['dr_ci'][1]:.3f}]", f"{r['dr_mae']:.3f}",
-                      f"{r['dr_coverage']:.2f}", f"{r['ips_coverage']:.2f}", f"{r['unsupported_slots']:.2f}")  # fmt: skip
+        table.add_row(
+            r["name"],
+            f"{r['true_ctr']:.3f}",
+            f"{r['ips']:.3f}",
+            f"{r['snips']:.3f}",
+            f"{r['dr']:.3f} [{r['dr_ci'][0]:.3f}, {r['dr_ci'][1]:.3f}]",
+            f"{r['dr_mae']:.3f}",
+            f"{r['dr_coverage']:.2f}",
+            f"{r['ips_coverage']:.2f}",
+            f"{r['unsupported_slots']:.2f}",
+        )
     console.print(table)
-    console.print(f"ranking correct: {p['ranking_correct']} (share over logs {p['ranking_correct_share']:.2f})")
+    console.print(
+        f"ranking correct: {p['ranking_correct']} (share over logs {p['ranking_correct_share']:.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -22,8 +22,8 @@ from recloop.config import get_settings
 from recloop.data import load_dataset
 from recloop.evaluation.splits import prequential_split
 from recloop.experiments.listsim import Population
-from recloop.experiments.simulator import future_population
 from recloop.experiments.serving import popular_list
+from recloop.experiments.simulator import future_population
 from recloop.pipelines.twostage import fit_two_stage
 from recloop.ranking.bundle import TwoStageConfig
 from recloop.serving.recommender import ServedModel
@@ -71,7 +71,9 @@ def load(cache: Path = DEFAULT_CACHE) -> Population:
     population, facts = build()
     cache.parent.mkdir(parents=True, exist_ok=True)
     population.save(cache, facts)
-    console.print(f"cached ranked lists of {population.n_users} users in {cache} ({facts['fit_s']:.0f} s fit)")
+    console.print(
+        f"cached ranked lists of {population.n_users} users in {cache} ({facts['fit_s']:.0f} s fit)"
+    )
     return population
 
 

@@ -44,7 +44,7 @@ KEY = "test-admin-key"
 BODY = {"name": "champion vs popular", "primary_metric": "ctr",
         "variants": [{"name": "A", "model": "champion", "weight": 0.5},
                      {"name": "B", "model": "popular", "weight": 0.5}]}  # fmt: skip
-EXPERIMENT_KEYS = {"id", "name", "status", "created_at", "primary_metric", "variants"}
+EXPERIMENT_KEYS = {"id", "name", "status", "created_at", "primary_metric", "variants", "mode"}
 
 
 @pytest.fixture()
@@ -130,7 +130,7 @@ def test_results_shape_matches_the_api_doc(client: TestClient, engine: Experimen
     assert r.status_code == 200
     body = r.json()
     assert set(body) == {"id", "name", "status", "variants", "lift", "lift_ci", "p_value", "sequential",
-                         "srm", "decision"}  # fmt: skip
+                         "srm", "decision", "mode", "interleaving", "cuped"}  # fmt: skip
     assert [set(v) for v in body["variants"]] == [
         {"name", "model", "exposures", "successes", "rate", "ci"}
     ] * 2

@@ -82,8 +82,12 @@ def test_sign_test_false_positive_rate_under_null() -> None:
 
 def test_bootstrap_ci_covers_under_null() -> None:
     rng = np.random.default_rng(3)
-    covered = [lo <= 0 <= hi for lo, hi in
-               (preference_ci(rng.choice([-1, 0, 1], size=300), n_boot=400, seed=s) for s in range(200))]
+    covered = [
+        lo <= 0 <= hi
+        for lo, hi in (
+            preference_ci(rng.choice([-1, 0, 1], size=300), n_boot=400, seed=s) for s in range(200)
+        )
+    ]
     assert 0.90 <= np.mean(covered) <= 0.99
 
 

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from recloop.experiments.cuped import cuped, cuped_sums
-from recloop.experiments.exploration import ExplorationConfig, epsilon_marginals, explore, thompson_probabilities
+from recloop.experiments.exploration import (
+    ExplorationConfig,
+    epsilon_marginals,
+    explore,
+    thompson_probabilities,
+)
 from recloop.experiments.ope import PositionItemCTR, dr, ips, snips
 
 
@@ -57,8 +62,11 @@ def test_ips_snips_dr_recover_the_true_value(target: list[int]) -> None:
         logged, prop, clicks, _, _ = _logs(4000, seed)
         tp = (logged == t[None, :]).astype(float)
         model = PositionItemCTR(8).fit(logged, clicks)  # fitted in-sample: fine for a test
-        est = {"ips": ips(clicks, tp, prop), "snips": snips(clicks, tp, prop),
-               "dr": dr(clicks, tp, prop, model.predict(logged), model.predict(np.tile(t, (4000, 1))).sum(1))}
+        est = {
+            "ips": ips(clicks, tp, prop),
+            "snips": snips(clicks, tp, prop),
+            "dr": dr(clicks, tp, prop, model.predict(logged), model.predict(np.tile(t, (4000, 1))).sum(1)),
+        }
         for name, e in est.items():
             covered[name] += e.covers(truth)
             assert abs(e.value - truth) < 6 * e.se

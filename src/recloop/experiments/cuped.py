@@ -51,7 +51,9 @@ def cuped_theta(y: ArrayLike, x: ArrayLike) -> float:
     return float(((y_ - y_.mean()) * (x_ - x_.mean())).mean() / vx) if vx > 0 else 0.0
 
 
-def _welch(a: NDArray[np.float64], b: NDArray[np.float64], alpha: float) -> tuple[float, float, float, tuple[float, float]]:
+def _welch(
+    a: NDArray[np.float64], b: NDArray[np.float64], alpha: float
+) -> tuple[float, float, float, tuple[float, float]]:
     diff = float(b.mean() - a.mean())
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
     se = math.sqrt(va + vb)

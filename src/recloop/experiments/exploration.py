@@ -58,7 +58,9 @@ class Explored:
     propensities: tuple[float, ...]
 
 
-def epsilon_marginals(ranks: ArrayLike, positions: ArrayLike, epsilon: float, pool: int) -> NDArray[np.float64]:
+def epsilon_marginals(
+    ranks: ArrayLike, positions: ArrayLike, epsilon: float, pool: int
+) -> NDArray[np.float64]:
     """``P(ranker's item of rank j shown at position r)`` under ``epsilon`` exploration (vectorised).
 
     ``ranks`` (``j``, 0-based, -1 or >= pool: outside the pool) and ``positions``
@@ -99,4 +101,5 @@ def thompson_probabilities(a: ArrayLike, b: ArrayLike, grid: int = 2001) -> NDAr
     for k in range(len(a_)):
         others = np.prod(np.delete(cdf, k, axis=0), axis=0) if len(a_) > 1 else np.ones(grid)
         out[k] = np.trapezoid(pdf[k] * others, x)
-    return (out / out.sum()).astype(np.float64)
+    probs: NDArray[np.float64] = (out / out.sum()).astype(np.float64)
+    return probs

@@ -143,8 +143,15 @@ def summarise_preferences(prefs: ArrayLike, alpha: float = 0.05, seed: int = 0) 
     x = np.asarray(prefs, dtype=np.int64)
     wins_b, wins_a = int((x > 0).sum()), int((x < 0).sum())
     delta = float(x.mean()) if len(x) else math.nan
-    return PreferenceSummary(len(x), wins_a, wins_b, len(x) - wins_a - wins_b, delta,
-                             preference_ci(x, alpha, seed=seed), float(sign_test(wins_b, wins_a)))  # fmt: skip
+    return PreferenceSummary(
+        len(x),
+        wins_a,
+        wins_b,
+        len(x) - wins_a - wins_b,
+        delta,
+        preference_ci(x, alpha, seed=seed),
+        float(sign_test(wins_b, wins_a)),
+    )
 
 
 class SequentialPreference:
@@ -157,8 +164,9 @@ class SequentialPreference:
     Looks with fewer than ``min_users`` users do not count.
     """
 
-    def __init__(self, planned_users: int, alpha: float = 0.05, planned_var: float = 0.5,
-                 min_users: int = 50) -> None:  # fmt: skip
+    def __init__(
+        self, planned_users: int, alpha: float = 0.05, planned_var: float = 0.5, min_users: int = 50
+    ) -> None:
         """A test planned for ``planned_users`` users at level ``alpha``."""
         if planned_users < 2:
             raise ValidationError(f"planned_users must be >= 2, got {planned_users}")

@@ -49,11 +49,19 @@ class Population:
 
     @classmethod
     def from_lists(
-        cls, user_ids: Sequence[str], champion: NDArray[np.int64], scores: NDArray[np.float64],
-        popular: NDArray[np.int64], futures: Sequence[NDArray[np.int64]], pre_activity: NDArray[np.float64],
-    ) -> Population:  # fmt: skip
+        cls,
+        user_ids: Sequence[str],
+        champion: NDArray[np.int64],
+        scores: NDArray[np.float64],
+        popular: NDArray[np.int64],
+        futures: Sequence[NDArray[np.int64]],
+        pre_activity: NDArray[np.float64],
+    ) -> Population:
         """Build from per-user future item arrays."""
-        n_ids = int(max(champion.max(), popular.max(), max((int(f.max()) for f in futures if len(f)), default=0))) + 1
+        n_ids = (
+            int(max(champion.max(), popular.max(), max((int(f.max()) for f in futures if len(f)), default=0)))
+            + 1
+        )
         rel = np.zeros((len(user_ids), n_ids), dtype=bool)
         for u, f in enumerate(futures):
             rel[u, f] = True
@@ -66,36 +74,55 @@ class Population:
 
     def save(self, path: Path, facts: dict[str, float] | None = None) -> None:
         """Write an ``.npz`` (``facts``: fit facts kept beside the arrays)."""
-        np.savez_compressed(path, user_ids=np.array(self.user_ids), champion=self.champion, scores=self.scores,
-                            popular=self.popular, relevant=self.relevant, pre_activity=self.pre_activity,
-                            facts=np.array(sorted((facts or {}).items()), dtype=object))  # fmt: skip
+        np.savez_compressed(
+            path,
+            user_ids=np.array(self.user_ids),
+            champion=self.champion,
+            scores=self.scores,
+            popular=self.popular,
+            relevant=self.relevant,
+            pre_activity=self.pre_activity,
+            facts=np.array(sorted((facts or {}).items()), dtype=object),
+        )
 
     @classmethod
     def load(cls, path: Path) -> Population:
         """Read what :meth:`save` wrote."""
         z = np.load(path, allow_pickle=True)
-        return cls(tuple(str(u) for u in z["user_ids"]), z["champion"], z["scores"], z["popular"],
-                   z["relevant"], z["pre_activity"])  # fmt: skip
+        return cls(
+            tuple(str(u) for u in z["user_ids"]),
+            z["champion"],
+            z["scores"],
+            z["popular"],
+            z["relevant"],
+            z["pre_activity"],
+        )
 
     def rel(self, users: NDArray[np.int64], items: NDArray[np.int64]) -> NDArray[np.bool_]:
         """Relevance of ``items`` (n, k) for population ``users`` (n,)."""
         return self.relevant[users[:, None], items]
 
-    def expected_clicks(self, lists: NDArray[np.int64], click_model: ClickModel | None = None) -> NDArray[np.float64]:
+    def expected_clicks(
+        self, lists: NDArray[np.int64], click_model: ClickModel | None = None
+    ) -> NDArray[np.float64]:
         """Exact expected clicks of each user's list ``lists`` (U, k) under the click model, (U,)."""
         e = (click_model or ClickModel()).examine(lists.shape[1])
-        return (self.relevant[np.arange(self.n_users)[:, None], lists] * e).sum(axis=1)
+        got: NDArray[np.float64] = (self.relevant[np.arange(self.n_users)[:, None], lists] * e).sum(axis=1)
+        return got
 
-    def click_prob(self, lists: NDArray[np.int64], click_model: ClickModel | None = None) -> NDArray[np.float64]:
+    def click_prob(
+        self, lists: NDArray[np.int64], click_model: ClickModel | None = None
+    ) -> NDArray[np.float64]:
         """Exact ``P(at least one click)`` of each user's list (U, k), (U,): the engine's ``ctr``."""
         e = (click_model or ClickModel()).examine(lists.shape[1])
         r = self.relevant[np.arange(self.n_users)[:, None], lists]
-        return 1.0 - np.prod(1.0 - r * e, axis=1)
+        p: NDArray[np.float64] = 1.0 - np.prod(1.0 - r * e, axis=1)
+        return p
 
 
 @dataclass(frozen=True)
 class InterleavingBank:
-    """Every team-draft merge of two rankers per user: ``items``/``teams`` int64 (U, S, k), S coin sequences."""
+    """Every team-draft merge of two rankers per user: ``items``/``teams`` int64 (U, S, k), S coin seqs."""
 
     items: NDArray[np.int64]
     teams: NDArray[np.int64]

@@ -76,10 +76,14 @@ def snips(clicks: ArrayLike, target_prob: ArrayLike, logged_prob: ArrayLike, alp
 
 
 def dr(
-    clicks: ArrayLike, target_prob: ArrayLike, logged_prob: ArrayLike, q_logged: ArrayLike,
-    q_target: ArrayLike, alpha: float = 0.05,
-) -> Estimate:  # fmt: skip
-    """Doubly robust: ``q_target`` (n,) model value of the target's list, ``q_logged`` (n, k) of the logged slots."""
+    clicks: ArrayLike,
+    target_prob: ArrayLike,
+    logged_prob: ArrayLike,
+    q_logged: ArrayLike,
+    q_target: ArrayLike,
+    alpha: float = 0.05,
+) -> Estimate:
+    """Doubly robust: ``q_target`` (n,) model value of the target's list, ``q_logged`` (n, k) logged slots."""
     w = _weights(target_prob, logged_prob)
     resid = np.asarray(clicks, dtype=np.float64) - np.asarray(q_logged, dtype=np.float64)
     return _normal(np.asarray(q_target, dtype=np.float64) + (w * resid).sum(axis=1), alpha)
@@ -116,8 +120,9 @@ class PositionItemCTR:
         """Fit on logged (n, k) item ids and clicks; returns self."""
         it, c = np.asarray(items, dtype=np.int64), np.asarray(clicks, dtype=np.float64)
         self.theta = c.mean(axis=0)
-        expected = np.bincount(it.ravel(), weights=np.broadcast_to(self.theta, it.shape).ravel(),
-                               minlength=self.n_items)  # fmt: skip
+        expected = np.bincount(
+            it.ravel(), weights=np.broadcast_to(self.theta, it.shape).ravel(), minlength=self.n_items
+        )
         got = np.bincount(it.ravel(), weights=c.ravel(), minlength=self.n_items)
         mean_theta = float(self.theta.mean()) or 1.0
         self.rho = (got + self.prior * mean_theta) / (expected + self.prior * mean_theta)
