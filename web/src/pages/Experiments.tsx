@@ -18,7 +18,7 @@ const VARIANT_COLORS = ['#64748b', '#4f46e5', '#059669', '#d97706', '#db2777']
 
 /** The full `ExperimentSpec` of the API (src/recloop/experiments/models.py). */
 export interface ExperimentSpecBody extends ExperimentCreate {
-  mode?: 'ab' | 'bandit'
+  mode?: 'ab' | 'bandit' | 'interleaving'
   guardrails?: string[]
   auto_promote?: boolean
   alpha?: number
@@ -371,6 +371,8 @@ export function validateExperiment(body: ExperimentSpecBody): string[] {
   if ((body.mode ?? 'ab') === 'ab' && body.variants.some((v) => !(v.weight > 0))) errs.push('Weights must be positive numbers.')
   if (body.variants.length < 2 || body.variants.length > 5) errs.push('Use 2 to 5 variants.')
   if ((body.guardrails ?? []).includes(body.primary_metric)) errs.push('A guardrail must differ from the primary metric.')
+  if (body.mode === 'interleaving' && (body.variants.length !== 2 || body.primary_metric !== 'ctr'))
+    errs.push('Interleaving compares exactly 2 variants on click-through (ctr).')
   return errs
 }
 
@@ -404,7 +406,7 @@ function CreateForm() {
   const [adminKey] = useAdminKey()
   const [name, setName] = useState('')
   const [metric, setMetric] = useState<string>('ctr')
-  const [mode, setMode] = useState<'ab' | 'bandit'>('ab')
+  const [mode, setMode] = useState<'ab' | 'bandit' | 'interleaving'>('ab')
   const [guardrails, setGuardrails] = useState<string[]>([])
   const [autoPromote, setAutoPromote] = useState(false)
   const [alpha, setAlpha] = useState('0.05')
@@ -465,6 +467,10 @@ function CreateForm() {
           <label className="flex items-start gap-2 text-sm">
             <input type="radio" name="mode" className="mt-1" checked={mode === 'bandit'} onChange={() => setMode('bandit')} data-testid="mode-bandit" />
             <span>Bandit — Thompson sampling moves traffic to the better variant on the primary metric (weights ignored)</span>
+          </label>
+          <label className="flex items-start gap-2 text-sm">
+            <input type="radio" name="mode" className="mt-1" checked={mode === 'interleaving'} onChange={() => setMode('interleaving')} data-testid="mode-interleaving" />
+            <span>Interleaving — every user sees a team-draft merge of 2 variants; clicks credited per team (ctr only, ~4× fewer users in simulation)</span>
           </label>
         </fieldset>
         <Field label="Primary metric" htmlFor={ids.metric} hint={METRIC_LABELS[metric]?.help}>
