@@ -305,7 +305,8 @@ def test_simulation_through_the_serving_path_is_repeatable(tiny_dataset: Dataset
 
 
 INTERLEAVING = {"name": "champion vs popular, interleaved", "mode": "interleaving", "min_users": 2,
-                "variants": [{"name": "A", "model": "champion"}, {"name": "B", "model": "popular"}]}  # fmt: skip
+                "variants": [{"name": "A", "model": "champion"},
+                             {"name": "B", "model": "popular"}]}  # fmt: skip
 
 
 def test_interleaving_spec_needs_two_variants_and_ctr(client: TestClient) -> None:
@@ -331,7 +332,8 @@ def test_interleaving_experiment_through_the_api(
         assert sorted(logged.teams) == ["A", "A", "B", "B"]  # two rounds, one pick each
         assert all(0 < p <= 1 for p in logged.propensities) and logged.pre_activity == 0.0
         # the user clicks every item the champion's team contributed (every tenth user: nothing)
-        clicks = [] if n % 10 == 9 else [{"event_id": f"{user}-{i}", "user_id": user, "item_id": i, "type": "click",
+        clicks = [] if n % 10 == 9 else [{"event_id": f"{user}-{i}", "user_id": user, "item_id": i,
+                                          "type": "click",
                    "request_id": recs.request_id} for i, t in zip(logged.items, logged.teams, strict=True)
                   if t == "A"]  # fmt: skip
         recorded = attribute_events(engine, runtime.service.ingest(clicks).applied)

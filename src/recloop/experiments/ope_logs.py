@@ -41,7 +41,7 @@ def logged_slates(store: ExperimentStore, experiment_id: str, k: int = 10) -> Lo
     """The experiment's exposures of ``k`` slots that carry propensities, with their clicks."""
     logged = [e for e in store.exposures(experiment_id) if len(e.items) == k and len(e.propensities) == k]
     if not logged:
-        raise ValidationError(f"experiment {experiment_id!r} has no exposures of {k} items with propensities; "
+        raise ValidationError(f"experiment {experiment_id!r} has no {k}-item exposures with propensities; "
                               "run one with an exploration policy (spec.exploration)")  # fmt: skip
     row = {e.request_id: i for i, e in enumerate(logged)}
     clicks = np.zeros((len(logged), k))
