@@ -44,7 +44,7 @@ KEY = "test-admin-key"
 BODY = {"name": "champion vs popular", "primary_metric": "ctr",
         "variants": [{"name": "A", "model": "champion", "weight": 0.5},
                      {"name": "B", "model": "popular", "weight": 0.5}]}  # fmt: skip
-EXPERIMENT_KEYS = {"id", "name", "status", "created_at", "primary_metric", "variants"}
+EXPERIMENT_KEYS = {"id", "name", "status", "created_at", "primary_metric", "variants", "mode"}
 
 
 @pytest.fixture()
@@ -130,7 +130,7 @@ def test_results_shape_matches_the_api_doc(client: TestClient, engine: Experimen
     assert r.status_code == 200
     body = r.json()
     assert set(body) == {"id", "name", "status", "variants", "lift", "lift_ci", "p_value", "sequential",
-                         "srm", "decision"}  # fmt: skip
+                         "srm", "decision", "mode", "interleaving", "cuped"}  # fmt: skip
     assert [set(v) for v in body["variants"]] == [
         {"name", "model", "exposures", "successes", "rate", "ci"}
     ] * 2
@@ -311,3 +311,87 @@ def test_simulation_through_the_serving_path_is_repeatable(tiny_dataset: Dataset
         )
         assert c.ratings == tally.clicks and c.rating_sum == tally.rating_sum
     assert first.requests == 80 and first.clicks > 0
+
+
+# -- interleaving and exploration ---------------------------------------------------------
+
+
+INTERLEAVING = {"name": "champion vs popular, interleaved", "mode": "interleaving", "min_users": 2,
+                "variants": [{"name": "A", "model": "champion"},
+                             {"name": "B", "model": "popular"}]}  # fmt: skip
+
+
+def test_interleaving_spec_needs_two_variants_and_ctr(client: TestClient) -> None:
+    three = {**INTERLEAVING, "variants": [*INTERLEAVING["variants"], {"name": "C", "model": "popular"}]}
+    for body in (three, {**INTERLEAVING, "primary_metric": "mean_rating"}):
+        r = client.post("/v1/experiments", json=body, headers={"X-Admin-Key": KEY})
+        assert r.status_code == 422 and "interleaving" in r.text
+
+
+def test_interleaving_experiment_through_the_api(
+    client: TestClient, runtime: SimpleNamespace, engine: ExperimentEngine, store: ExperimentStore
+) -> None:
+    created = client.post("/v1/experiments", json=INTERLEAVING, headers={"X-Admin-Key": KEY})
+    assert created.status_code == 200 and created.json()["mode"] == "interleaving"
+    exp_id = created.json()["id"]
+    champion_clicks = 0
+    for n in range(30):
+        user = f"user-{n}"
+        recs, name = recommend_with_experiment(runtime, engine, user, 4)
+        assert name == "interleaved"
+        logged = store.exposure(exp_id, recs.request_id)
+        assert logged is not None and list(logged.items) == ids(recs) and len(set(logged.items)) == 4
+        assert sorted(logged.teams) == ["A", "A", "B", "B"]  # two rounds, one pick each
+        assert all(0 < p <= 1 for p in logged.propensities) and logged.pre_activity == 0.0
+        # the user clicks every item the champion's team contributed (every tenth user: nothing)
+        clicks = [] if n % 10 == 9 else [{"event_id": f"{user}-{i}", "user_id": user, "item_id": i,
+                                          "type": "click",
+                   "request_id": recs.request_id} for i, t in zip(logged.items, logged.teams, strict=True)
+                  if t == "A"]  # fmt: skip
+        recorded = attribute_events(engine, runtime.service.ingest(clicks).applied)
+        assert {o.variant for o in recorded} == (set() if n % 10 == 9 else {"A"})
+        champion_clicks += len(recorded)
+    body = client.get(f"/v1/experiments/{exp_id}/results").json()
+    assert body["mode"] == "interleaving"
+    il = body["interleaving"]
+    assert (il["users"], il["wins_a"], il["wins_b"], il["ties"]) == (30, 27, 0, 3)
+    assert il["delta"] == pytest.approx(-0.9) and il["p_value"] == pytest.approx(2 * 0.5**27)
+    assert [v["successes"] for v in body["variants"]] == [27, 0] and body["variants"][0]["exposures"] == 30
+    assert champion_clicks == 54
+    looked = engine.look(exp_id)
+    assert looked["sequential"]["reject"] and looked["decision"] == "winner:A"
+
+
+def test_exploration_logs_exact_propensities_and_ab_weights(
+    runtime: SimpleNamespace, engine: ExperimentEngine, store: ExperimentStore
+) -> None:
+    exp = engine.create(ExperimentSpec(
+        name="x", variants=(Variant(name="A", model="popular", weight=3), Variant(name="B", model="popular")),
+        exploration={"type": "epsilon", "epsilon": 0.5, "pool": 3}))  # type: ignore[arg-type]  # fmt: skip
+    props: set[float] = set()
+    for n in range(40):
+        recs, name = recommend_with_experiment(runtime, engine, f"new-{n}", 2)
+        logged = store.exposure(exp.id, recs.request_id)
+        assert logged is not None and logged.teams == (name, name)
+        share = 0.75 if name == "A" else 0.25
+        for p in logged.propensities:
+            assert p / share in (pytest.approx(0.5 + 0.5 / 3), pytest.approx(0.5 / 3))
+            props.add(round(p / share, 6))
+    assert len(props) == 2  # both exploited and explored slots were seen
+
+
+def test_cuped_beside_the_plain_estimate_in_ab_results(
+    client: TestClient, runtime: SimpleNamespace, engine: ExperimentEngine, store: ExperimentStore
+) -> None:
+    exp = engine.create(ExperimentSpec(name="x", variants=(
+        Variant(name="A", model="popular"), Variant(name="B", model="popular"))))  # fmt: skip
+    for n in range(40):
+        user = str(n % 5 + 1) if n < 20 else f"new-{n}"
+        recs, _ = recommend_with_experiment(runtime, engine, f"{user}", 2)
+        if n % 3 == 0:
+            ev = {"event_id": f"c{n}", "user_id": user, "item_id": ids(recs)[0], "type": "click",
+                  "request_id": recs.request_id}  # fmt: skip
+            attribute_events(engine, runtime.service.ingest([ev]).applied)
+    cuped = client.get(f"/v1/experiments/{exp.id}/results").json()["cuped"]
+    assert len(cuped) == 1 and cuped[0]["variant"] == "B" and cuped[0]["users"] > 2
+    assert cuped[0]["diff"] is not None and cuped[0]["variance_reduction"] is not None

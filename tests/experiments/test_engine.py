@@ -230,6 +230,9 @@ def test_attribution_by_window_uses_the_latest_exposure(
 # -- results ----------------------------------------------------------------------------------
 
 RESULT_KEYS = {
+    "mode",
+    "interleaving",
+    "cuped",
     "id",
     "name",
     "status",

@@ -239,3 +239,24 @@ def test_redis_keys_stay_under_their_own_prefix(tmp_path: Path) -> None:
         assert _scan_delete(prefix) == 0
     finally:
         store.close()
+
+
+def test_exposures_keep_teams_propensities_and_pre_activity(store: ExperimentStore) -> None:
+    store.add_experiment(experiment())
+    e = Exposure("e1", "interleaved", "u1", "r1", (7, 3, 9), 100.0, ("A", "B", "A"), (0.5, 0.25, 1.0), 12.0)
+    plain = exposure("r2", ts=101.0)
+    assert store.add_exposure(e) and store.add_exposure(plain)
+    assert store.exposure("e1", "r1") == e
+    assert store.latest_exposure("e1", "u1") == plain
+    assert store.exposures("e1") == [e, plain]
+    assert store.exposures("other") == []
+    assert plain.teams == () and plain.propensities == () and plain.pre_activity is None
+
+
+def test_six_field_exposures_written_before_still_decode() -> None:
+    import orjson
+
+    from recloop.experiments.store import decode_exposure
+
+    old = decode_exposure(orjson.dumps(["e1", "A", "u1", "r1", [1, 2], 5.0]))
+    assert old == Exposure("e1", "A", "u1", "r1", (1, 2), 5.0)

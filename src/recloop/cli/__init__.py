@@ -21,6 +21,7 @@ from recloop.cli import evaluate as _evaluate
 from recloop.cli import experiments as _experiments
 from recloop.cli import flow as _flow
 from recloop.cli import models as _models
+from recloop.cli import ope as _ope
 from recloop.cli import replay as _replay
 from recloop.cli import retrain as _retrain
 from recloop.cli import serve as _serve
@@ -82,6 +83,7 @@ app.add_typer(_archive.app, name="archive")
 app.command("replay")(_replay.replay)
 app.add_typer(_experiments.app, name="experiments")
 app.command("simulate")(_simulate.simulate)
+app.command("ope")(_ope.ope)
 
 
 def main() -> None:

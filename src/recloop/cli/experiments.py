@@ -71,7 +71,8 @@ def create(
     variant: Annotated[list[str], typer.Option("--variant", "-v", help=_VARIANT_HELP)],
     metric: Annotated[str, typer.Option(help="ctr, like_rate, mean_rating or positive_rate")] = "ctr",
     guardrail: Annotated[list[str] | None, typer.Option(help="metric the winner must not harm")] = None,
-    mode: Annotated[str, typer.Option(help="ab (weights) or bandit (Thompson sampling)")] = "ab",
+    mode: Annotated[str, typer.Option(help="ab (weights), bandit (Thompson sampling) or interleaving "
+                                                  "(team draft of exactly 2 variants)")] = "ab",
     window: Annotated[float | None, typer.Option(help="attribution window in seconds")] = None,
     auto_promote: Annotated[bool, typer.Option(help="promote a winning registry version")] = False,
     planned_exposures: Annotated[int | None, typer.Option(help="planned lists per variant")] = None,

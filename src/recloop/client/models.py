@@ -206,6 +206,7 @@ class ExperimentOut(BaseModel):
     created_at: str
     primary_metric: str
     variants: list[dict[str, Any]]
+    mode: str = "ab"
 
 
 class ExperimentList(BaseModel):

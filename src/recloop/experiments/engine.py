@@ -39,6 +39,7 @@ import structlog
 from recloop.errors import ConflictError, RecloopError, ValidationError
 from recloop.experiments.assignment import assign
 from recloop.experiments.decision import judge, render
+from recloop.experiments.log_results import cuped_results, interleaving_results
 from recloop.experiments.models import (
     Experiment,
     ExperimentSpec,
@@ -50,7 +51,15 @@ from recloop.experiments.models import (
 from recloop.experiments.store import ExperimentStore
 from recloop.registry.models import ModelVersionInfo, PromotionResult
 
-__all__ = ["AttributableEvent", "ExperimentEngine", "RegistryLike", "RegistryLoader", "outcome_metrics"]
+__all__ = [
+    "AttributableEvent",
+    "ExperimentEngine",
+    "RegistryLike",
+    "RegistryLoader",
+    "assignment_probability",
+    "outcome_metrics",
+    "posteriors",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -198,39 +207,28 @@ class ExperimentEngine:
     def assign(self, experiment: Experiment, user_id: str) -> Variant:
         """The user's variant: salted hash (A/B) or a sticky Thompson draw (bandit)."""
         spec = experiment.spec
+        if spec.mode == "interleaving":
+            return spec.control  # every user sees both; the router merges them
         if spec.mode == "ab":
             names = [v.name for v in spec.variants]
             return spec.variant(assign(user_id, experiment.salt, names, [v.weight for v in spec.variants]))
         counters = self.store.counters(experiment.id)
-        a, b = self._posteriors(spec, counters)
+        a, b = posteriors(spec, counters)
         with self._lock:
             draw = self._rng.beta(a, b)
         chosen = spec.variants[int(np.argmax(draw))].name
         return spec.variant(self.store.claim_variant(experiment.id, user_id, chosen))
 
-    @staticmethod
-    def _posteriors(
-        spec: ExperimentSpec, counters: dict[str, VariantCounters]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Beta(1 + s, 1 + n - s) per variant; ratings as fractional rewards ``(r - 1) / 4``."""
-        a, b = np.ones(len(spec.variants)), np.ones(len(spec.variants))
-        for k, v in enumerate(spec.variants):
-            c = counters.get(v.name, VariantCounters())
-            if spec.primary_metric == "mean_rating":
-                reward = (c.rating_sum - c.ratings) / 4.0
-                a[k], b[k] = 1.0 + reward, 1.0 + c.ratings - reward
-            else:
-                s = min(c.successes.get(spec.primary_metric, 0), c.exposures)
-                a[k], b[k] = 1.0 + s, 1.0 + c.exposures - s
-        return a, b
-
     def record_exposure(
         self, experiment: Experiment, variant: str, user_id: str, request_id: str,
-        items: Sequence[int], ts: float | None = None,
+        items: Sequence[int], ts: float | None = None, *, teams: Sequence[str] = (),
+        propensities: Sequence[float] = (), pre_activity: float | None = None,
     ) -> bool:  # fmt: skip
-        """Log that ``items`` (public ids, rank order) were shown; False if already logged."""
+        """Log that ``items`` (public ids, rank order) were shown, per slot ``teams`` and
+        ``propensities`` (see :class:`Exposure`); False if already logged."""
         exposure = Exposure(experiment.id, variant, user_id, request_id, tuple(int(i) for i in items),
-                            self._clock() if ts is None else float(ts))  # fmt: skip
+                            self._clock() if ts is None else float(ts), tuple(teams),
+                            tuple(float(p) for p in propensities), pre_activity)  # fmt: skip
         return self.store.add_exposure(exposure)
 
     def attribute(self, event: AttributableEvent) -> Outcome | None:
@@ -248,7 +246,9 @@ class ExperimentEngine:
                 exposure = None
         if exposure is None or exposure.user_id != event.user_id or event.item_id not in exposure.items:
             return None
-        outcome = Outcome(exp.id, exposure.variant, exposure.request_id, event.user_id, event.event_id,
+        slot = exposure.items.index(int(event.item_id))
+        variant = exposure.teams[slot] if exposure.teams else exposure.variant  # interleaving: the team
+        outcome = Outcome(exp.id, variant, exposure.request_id, event.user_id, event.event_id,
                           int(event.item_id), metrics, float(event.timestamp))  # fmt: skip
         return outcome if self.store.add_outcome(outcome) else None
 
@@ -272,10 +272,18 @@ class ExperimentEngine:
 
     def _evaluate(self, experiment_id: str, commit: bool) -> dict[str, Any]:
         exp = self.store.get_experiment(experiment_id)
-        judged = judge(self.store, exp, commit)
-        if commit and judged.winner is not None and exp.status == "running":
-            exp = self._maybe_promote(exp, judged.winner)
-        return render(exp, judged)
+        if exp.spec.mode == "interleaving":
+            out, winner = interleaving_results(self.store, exp, commit)
+        else:
+            judged = judge(self.store, exp, commit)
+            out, winner = render(exp, judged), judged.winner
+        if commit and winner is not None and exp.status == "running":
+            promoted = self._maybe_promote(exp, winner)
+            out.update(status=promoted.status)
+        if exp.spec.mode == "ab":
+            out["cuped"] = [c.model_dump(mode="json") for c in cuped_results(self.store, exp)]
+        return out
+
 
     def _maybe_promote(self, exp: Experiment, winner: Variant) -> Experiment:
         version = winner.registry_version
@@ -297,3 +305,36 @@ class ExperimentEngine:
         log.info("experiment_promoted", id=exp.id, variant=winner.name, version=result.champion,
                  previous=result.previous)  # fmt: skip
         return exp
+
+
+def assignment_probability(
+    experiment: Experiment, variant: Variant, counters: dict[str, VariantCounters]
+) -> float:
+    """The probability the router chose ``variant``: its weight share (A/B), 1 (interleaving), or the
+    Thompson probability that its posterior draw is the largest under the current counters (bandit)."""
+    spec = experiment.spec
+    if spec.mode == "interleaving":
+        return 1.0
+    if spec.mode == "ab":
+        return variant.weight / sum(v.weight for v in spec.variants)
+    from recloop.experiments.exploration import thompson_probabilities
+
+    a, b = posteriors(spec, counters)
+    names = [v.name for v in spec.variants]
+    return float(thompson_probabilities(a, b)[names.index(variant.name)])
+
+
+def posteriors(
+    spec: ExperimentSpec, counters: dict[str, VariantCounters]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Beta(1 + s, 1 + n - s) per variant; ratings as fractional rewards ``(r - 1) / 4``."""
+    a, b = np.ones(len(spec.variants)), np.ones(len(spec.variants))
+    for k, v in enumerate(spec.variants):
+        c = counters.get(v.name, VariantCounters())
+        if spec.primary_metric == "mean_rating":
+            reward = (c.rating_sum - c.ratings) / 4.0
+            a[k], b[k] = 1.0 + reward, 1.0 + c.ratings - reward
+        else:
+            s = min(c.successes.get(spec.primary_metric, 0), c.exposures)
+            a[k], b[k] = 1.0 + s, 1.0 + c.exposures - s
+    return a, b

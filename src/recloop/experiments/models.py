@@ -17,13 +17,18 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from recloop.experiments.exploration import ExplorationConfig
+
 __all__ = [
     "BINARY_METRICS",
+    "INTERLEAVED",
     "METRICS",
     "MODEL_ALIASES",
+    "CupedOut",
     "Experiment",
     "ExperimentSpec",
     "Exposure",
+    "InterleavingOut",
     "MetricName",
     "Outcome",
     "Results",
@@ -78,7 +83,14 @@ class ExperimentSpec(BaseModel):
     ``primary_metric`` decides the winner; ``guardrails`` are metrics the
     winner must not be significantly worse on (fixed-horizon test at
     ``alpha``). ``mode="bandit"`` allocates traffic by Thompson sampling on
-    the primary metric instead of the weights. ``attribution_window_s``:
+    the primary metric instead of the weights. ``mode="interleaving"`` (exactly
+    two variants, weights ignored) serves every user one team-draft merge of
+    both variants' lists and credits each click to the variant that
+    contributed the item (:mod:`recloop.experiments.interleaving`);
+    ``primary_metric`` must then be ``ctr``. ``exploration``: an optional
+    randomisation of served lists so that logged propensities support
+    off-policy evaluation (:mod:`recloop.experiments.exploration`).
+    ``attribution_window_s``:
     an event without a ``request_id`` is attributed to the user's latest
     exposure if it happened at most this long after it. ``salt`` seeds the
     hash assignment (default: the experiment id). The sequential test's
@@ -95,7 +107,8 @@ class ExperimentSpec(BaseModel):
     variants: tuple[Variant, ...] = Field(min_length=2, max_length=5)
     primary_metric: MetricName = "ctr"
     guardrails: tuple[MetricName, ...] = ()
-    mode: Literal["ab", "bandit"] = "ab"
+    mode: Literal["ab", "bandit", "interleaving"] = "ab"
+    exploration: ExplorationConfig = Field(default_factory=ExplorationConfig)
     attribution_window_s: float = Field(default=1800.0, gt=0.0, le=7 * 86400.0)
     auto_promote: bool = False
     alpha: float = Field(default=0.05, gt=0.0, lt=0.5)
@@ -111,6 +124,8 @@ class ExperimentSpec(BaseModel):
             raise ValueError(f"variant names must be unique, got {names}")
         if self.mode == "ab" and sum(v.weight for v in self.variants) <= 0:
             raise ValueError("variant weights must have a positive sum")
+        if self.mode == "interleaving" and (len(self.variants) != 2 or self.primary_metric != "ctr"):
+            raise ValueError("interleaving compares exactly 2 variants on primary_metric 'ctr'")
         if len(set(self.guardrails)) != len(self.guardrails):
             raise ValueError(f"guardrails must be unique, got {list(self.guardrails)}")
         return self
@@ -158,13 +173,28 @@ class Experiment(BaseModel):
             "status": self.status,
             "created_at": self.created_at.isoformat(),
             "primary_metric": self.spec.primary_metric,
+            "mode": self.spec.mode,
             "variants": [v.model_dump() for v in self.spec.variants],
         }
 
 
+INTERLEAVED = "interleaved"
+"""The ``variant`` of an interleaving exposure (its slots name the teams)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Exposure:
-    """A list served under ``variant``: ``items`` are public item ids in rank order, ``ts`` Unix s."""
+    """A list served under ``variant``: ``items`` are public item ids in rank order, ``ts`` Unix s.
+
+    Per shown position (empty for logs written before they existed):
+    ``teams`` names the variant that contributed the slot (interleaving; for
+    A/B and bandit every slot is ``variant``); ``propensities`` is the
+    probability that the serving policy showed that item there, the variant's
+    assignment probability included (exact for A/B weights, epsilon
+    exploration and team draft; for the bandit the Thompson probability when
+    the user was routed). ``pre_activity``: the user's number of interactions
+    when the list was served (the first exposure's value is the CUPED covariate).
+    """
 
     experiment_id: str
     variant: str
@@ -172,6 +202,9 @@ class Exposure:
     request_id: str
     items: tuple[int, ...]
     ts: float
+    teams: tuple[str, ...] = ()
+    propensities: tuple[float, ...] = ()
+    pre_activity: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +278,41 @@ class SrmOut(BaseModel):
     mismatch: bool
 
 
+class InterleavingOut(BaseModel):
+    """Interleaving result: per-user preference for ``b`` (the second variant) over ``a``.
+
+    ``delta`` = share of users preferring b minus share preferring a, with a
+    bootstrap CI; ``p_value``: exact sign test (fixed horizon); ``sequential``:
+    always-valid mSPRT on the per-user preferences (running minimum).
+    """
+
+    users: int
+    wins_a: int
+    wins_b: int
+    ties: int
+    delta: float | None
+    ci: tuple[float | None, float | None]
+    p_value: float | None
+
+
+class CupedOut(BaseModel):
+    """CUPED on the per-user primary metric (lists with a success / lists), beside the plain estimate.
+
+    Covariate: the user's interactions before their first exposure. ``diff``
+    is treatment minus control of per-user means, with Welch intervals.
+    """
+
+    variant: str
+    users: int
+    diff: float | None
+    ci: tuple[float | None, float | None]
+    p_value: float | None
+    diff_cuped: float | None
+    ci_cuped: tuple[float | None, float | None]
+    p_value_cuped: float | None
+    variance_reduction: float | None
+
+
 class Results(BaseModel):
     """The ``Results`` object of docs/API.md (null where a figure is undefined yet)."""
 
@@ -258,3 +326,6 @@ class Results(BaseModel):
     sequential: SequentialOut
     srm: SrmOut
     decision: str
+    mode: str = "ab"
+    interleaving: InterleavingOut | None = None
+    cuped: list[CupedOut] = Field(default_factory=list)

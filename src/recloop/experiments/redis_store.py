@@ -229,6 +229,12 @@ class RedisExperimentStore:
             added = self._outcome_script(keys=keys, args=args)
         return bool(added)
 
+    def exposures(self, experiment_id: str) -> list[Exposure]:
+        """See :meth:`ExperimentStore.exposures` (a hash: ordered by timestamp, then request id)."""
+        with self._talking():
+            raw = self._r.hvals(self._key(experiment_id, "exposures"))
+        return sorted((decode_exposure(r) for r in raw), key=lambda e: (e.ts, e.request_id))
+
     def outcomes(self, experiment_id: str) -> list[Outcome]:
         """See :meth:`ExperimentStore.outcomes`."""
         with self._talking():

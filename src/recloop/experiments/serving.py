@@ -32,8 +32,8 @@ import structlog
 from recloop.config import Settings
 from recloop.data.movielens import Dataset
 from recloop.errors import RecloopError
-from recloop.experiments.engine import AttributableEvent, ExperimentEngine
-from recloop.experiments.models import Experiment, Outcome, Variant
+from recloop.experiments.engine import AttributableEvent, ExperimentEngine, assignment_probability
+from recloop.experiments.models import INTERLEAVED, Experiment, Outcome, Variant
 from recloop.serving.recommender import Filters, RecItem, RecommendationList, Recommender, ServedModel
 
 __all__ = [
@@ -146,12 +146,29 @@ class ExposureSink(Protocol):
     """Where exposures go (the experiment engine, in production)."""
 
     def record_exposure(self, experiment: Experiment, variant: str, user_id: str, request_id: str,
-                        items: Sequence[int]) -> object: ...  # fmt: skip
+                        items: Sequence[int], ts: float | None = None, *, teams: Sequence[str] = (),
+                        propensities: Sequence[float] = (), pre_activity: float | None = None,
+                        ) -> object: ...  # fmt: skip
+
+
+_RNG = np.random.default_rng()
+_RNG_LOCK = threading.Lock()
+
+
+def _child_rng() -> np.random.Generator:
+    with _RNG_LOCK:
+        return np.random.default_rng(_RNG.integers(2**63))
 
 
 @dataclass
 class ExperimentRouter:
-    """``route(user) -> (variant, list)`` under the running experiment, exposures to ``sink``."""
+    """``route(user) -> (variant, list)`` under the running experiment, exposures to ``sink``.
+
+    In ``interleaving`` mode every user gets one team-draft merge of both
+    variants (variant name ``"interleaved"``); otherwise the routed variant's
+    list, through the spec's exploration policy. Every exposure logs each
+    slot's team and propensity and the user's activity count.
+    """
 
     runtime: ServingRuntime
     engine: ExperimentEngine
@@ -169,15 +186,26 @@ class ExperimentRouter:
         if routed is None:
             return self.runtime.service.recommend(user_id, k, filters), None
         exp, variant = routed
+        from recloop.experiments.served_lists import serve_explored, serve_interleaved
+
+        interleaved = exp.spec.mode == "interleaving"
         try:
-            recs = serve_variant(self.runtime, variant, user_id, k, filters, self.models)
+            if interleaved:
+                served = serve_interleaved(self, exp, user_id, k, filters, _child_rng())
+            else:
+                bandit = exp.spec.mode == "bandit"
+                p = assignment_probability(exp, variant, self.engine.store.counters(exp.id) if bandit else {})
+                served = serve_explored(self, exp, variant, user_id, k, filters, _child_rng(), p)
         except RecloopError as exc:
             log.error("variant_unavailable", experiment=exp.id, variant=variant.name, model=variant.model,
                       error=exc.message)  # fmt: skip
             return self.runtime.service.recommend(user_id, k, filters), None
-        (sink or self.engine).record_exposure(exp, variant.name, user_id, recs.request_id,
-                                              [r.item.item_id for r in recs.items])  # fmt: skip
-        return recs, variant.name
+        name, recs = INTERLEAVED if interleaved else variant.name, served.recs
+        pre = float(len(self.runtime.service.history(user_id).seen))
+        (sink or self.engine).record_exposure(exp, name, user_id, recs.request_id,
+                                              [r.item.item_id for r in recs.items], teams=served.teams,
+                                              propensities=served.propensities, pre_activity=pre)  # fmt: skip
+        return recs, name
 
 
 def recommend_with_experiment(

@@ -228,6 +228,13 @@ class SQLiteExperimentStore:
             db.executemany(_INCREMENT, [(o.experiment_id, o.variant, k, v) for k, v in adds.items() if v])
         return True
 
+    def exposures(self, experiment_id: str) -> list[Exposure]:
+        """See :meth:`ExperimentStore.exposures`."""
+        with self._lock:
+            rows = self._conn.execute("SELECT body FROM exposures WHERE experiment_id = ? ORDER BY seq",
+                                      (experiment_id,)).fetchall()  # fmt: skip
+        return [decode_exposure(r[0]) for r in rows]
+
     def outcomes(self, experiment_id: str) -> list[Outcome]:
         """See :meth:`ExperimentStore.outcomes`."""
         with self._lock:

@@ -90,6 +90,10 @@ class ExperimentStore(Protocol):
         """Log an outcome and update the counters; False if its event_id is known."""
         ...
 
+    def exposures(self, experiment_id: str) -> list[Exposure]:
+        """The exposure log of the experiment, oldest first (interleaving, CUPED, off-policy evaluation)."""
+        ...
+
     def outcomes(self, experiment_id: str) -> list[Outcome]:
         """The outcome log of the experiment, oldest first (audit and tests)."""
         ...
@@ -138,13 +142,17 @@ def open_experiment_store(config: MemoryStateConfig | RedisStateConfig, home: Pa
 
 def encode_exposure(e: Exposure) -> bytes:
     """JSON of an exposure, as both backends store it."""
-    return orjson.dumps([e.experiment_id, e.variant, e.user_id, e.request_id, list(e.items), e.ts])
+    return orjson.dumps([e.experiment_id, e.variant, e.user_id, e.request_id, list(e.items), e.ts,
+                         list(e.teams), list(e.propensities), e.pre_activity])  # fmt: skip
 
 
 def decode_exposure(raw: bytes | str) -> Exposure:
-    """Inverse of :func:`encode_exposure`."""
-    exp_id, variant, user, rid, items, ts = orjson.loads(raw)
-    return Exposure(exp_id, variant, user, rid, tuple(int(i) for i in items), float(ts))
+    """Inverse of :func:`encode_exposure` (also reads the 6-field logs written before teams/propensities)."""
+    exp_id, variant, user, rid, items, ts, *rest = orjson.loads(raw)
+    teams, props, pre = [*rest, [], [], None][:3]
+    return Exposure(exp_id, variant, user, rid, tuple(int(i) for i in items), float(ts),
+                    tuple(str(t) for t in teams), tuple(float(p) for p in props),
+                    None if pre is None else float(pre))  # fmt: skip
 
 
 def encode_outcome(o: Outcome) -> bytes:

@@ -147,6 +147,28 @@ describe('Experiments', () => {
     })
   })
 
+  it('creates an interleaving experiment', async () => {
+    const { calls } = mockApi({ ...base, 'POST /v1/experiments': { ...experiments.experiments[0], id: 'exp-4', name: 'il' } })
+    setAdminKey('k')
+    renderPage(<Experiments />)
+    fireEvent.change(await screen.findByTestId('experiment-name'), { target: { value: 'il' } })
+    fireEvent.click(screen.getByTestId('mode-interleaving'))
+    fireEvent.click(screen.getByRole('button', { name: 'Create experiment' }))
+    await waitFor(() => expect(calls.some((c) => c.method === 'POST')).toBe(true))
+    const body = calls.find((c) => c.method === 'POST')!.body as Record<string, unknown>
+    expect(body.mode).toBe('interleaving')
+    expect((body.variants as unknown[]).length).toBe(2)
+  })
+
+  it('refuses interleaving with more than 2 variants or another metric', () => {
+    const v = [
+      { name: 'A', model: 'champion', weight: 1 },
+      { name: 'B', model: 'popular', weight: 1 },
+    ]
+    expect(validateExperiment({ name: 'x', primary_metric: 'ctr', mode: 'interleaving', variants: v })).toEqual([])
+    expect(validateExperiment({ name: 'x', primary_metric: 'like_rate', mode: 'interleaving', variants: v })).toHaveLength(1)
+  })
+
   it('offers the registry versions, aliases and popular as models', () => {
     expect(modelOptions(models).map((o) => o.value)).toEqual(['champion', 'challenger', 'popular', '4', '3'])
     expect(modelOptions(models)[0].label).toBe('champion (now v3)')

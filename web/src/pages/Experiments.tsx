@@ -361,6 +361,8 @@ export function validateExperiment(body: ExperimentSpecBody): string[] {
   if ((body.mode ?? 'ab') === 'ab' && body.variants.some((v) => !(v.weight > 0))) errs.push('Weights must be positive numbers.')
   if (body.variants.length < 2 || body.variants.length > 5) errs.push('Use 2 to 5 variants.')
   if ((body.guardrails ?? []).includes(body.primary_metric)) errs.push('A guardrail must differ from the primary metric.')
+  if (body.mode === 'interleaving' && (body.variants.length !== 2 || body.primary_metric !== 'ctr'))
+    errs.push('Interleaving compares exactly 2 variants on click-through (ctr).')
   return errs
 }
 
@@ -394,7 +396,7 @@ function CreateForm() {
   const [adminKey] = useAdminKey()
   const [name, setName] = useState('')
   const [metric, setMetric] = useState<ExperimentMetric>('ctr')
-  const [mode, setMode] = useState<'ab' | 'bandit'>('ab')
+  const [mode, setMode] = useState<'ab' | 'bandit' | 'interleaving'>('ab')
   const [guardrails, setGuardrails] = useState<ExperimentMetric[]>([])
   const [autoPromote, setAutoPromote] = useState(false)
   const [alpha, setAlpha] = useState('0.05')
@@ -455,6 +457,10 @@ function CreateForm() {
           <label className="flex items-start gap-2 text-sm">
             <input type="radio" name="mode" className="mt-1" checked={mode === 'bandit'} onChange={() => setMode('bandit')} data-testid="mode-bandit" />
             <span>Bandit — Thompson sampling moves traffic to the better variant on the primary metric (weights ignored)</span>
+          </label>
+          <label className="flex items-start gap-2 text-sm">
+            <input type="radio" name="mode" className="mt-1" checked={mode === 'interleaving'} onChange={() => setMode('interleaving')} data-testid="mode-interleaving" />
+            <span>Interleaving — every user sees a team-draft merge of 2 variants; clicks credited per team (ctr only, ~4× fewer users in simulation)</span>
           </label>
         </fieldset>
         <Field label="Primary metric" htmlFor={ids.metric} hint={METRIC_LABELS[metric]?.help}>
