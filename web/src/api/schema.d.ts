@@ -240,7 +240,7 @@ export interface paths {
         };
         /**
          * User
-         * @description History (latest first, at most 200), counts by type and demographics.
+         * @description History (latest first, at most 200, negatives included and marked), counts by type, demographics.
          */
         get: operations["user_v1_users__user_id__get"];
         put?: never;
@@ -331,6 +331,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/monitoring/drift/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check Now
+         * @description Run a drift check now (admin), instead of waiting for the next scheduled one.
+         */
+        post: operations["check_now_v1_monitoring_drift_check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/monitoring/online": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Online
+         * @description Online CTR and positive rate per model version, in one-minute buckets over the last hour.
+         */
+        get: operations["online_v1_monitoring_online_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/experiments": {
         parameters: {
             query?: never;
@@ -400,6 +440,39 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * CupedOut
+         * @description CUPED on the per-user primary metric (lists with a success / lists), beside the plain estimate.
+         *
+         *     Covariate: the user's interactions before their first exposure. ``diff``
+         *     is treatment minus control of per-user means, with Welch intervals.
+         */
+        CupedOut: {
+            /** Variant */
+            variant: string;
+            /** Users */
+            users: number;
+            /** Diff */
+            diff: number | null;
+            /** Ci */
+            ci: [
+                number | null,
+                number | null
+            ];
+            /** P Value */
+            p_value: number | null;
+            /** Diff Cuped */
+            diff_cuped: number | null;
+            /** Ci Cuped */
+            ci_cuped: [
+                number | null,
+                number | null
+            ];
+            /** P Value Cuped */
+            p_value_cuped: number | null;
+            /** Variance Reduction */
+            variance_reduction: number | null;
+        };
+        /**
          * Decisions
          * @description GET /v1/models/decisions: retraining decisions, newest first (each a retrain report).
          */
@@ -408,6 +481,177 @@ export interface components {
             decisions: {
                 [key: string]: unknown;
             }[];
+        };
+        /**
+         * DisabledCheckOut
+         * @description A check not run for this data, and why.
+         */
+        DisabledCheckOut: {
+            /** Name */
+            name: string;
+            /** Label */
+            label: string;
+            /** Reason */
+            reason: string;
+        };
+        /**
+         * DriftAlertOut
+         * @description One alert per check: failing since ``since``, ``count`` checks in a row, last at ``last_seen``.
+         */
+        DriftAlertOut: {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /** Since */
+            since: number;
+            /** Last Seen */
+            last_seen: number;
+            /** Count */
+            count: number;
+            /** Value */
+            value: number;
+            /** Closed At */
+            closed_at: number | null;
+        };
+        /**
+         * DriftOut
+         * @description GET /v1/monitoring/drift and POST /v1/monitoring/drift/check.
+         */
+        DriftOut: {
+            latest: components["schemas"]["DriftReportOut"] | null;
+            /** History */
+            history: components["schemas"]["DriftPoint"][];
+            /** Thresholds */
+            thresholds: {
+                [key: string]: number;
+            };
+            /** Triggers */
+            triggers: components["schemas"]["DriftTrigger"][];
+            /** Reference Model Version */
+            reference_model_version: string;
+            /** Disabled Checks */
+            disabled_checks: components["schemas"]["DisabledCheckOut"][];
+            /** Open Alerts */
+            open_alerts: components["schemas"]["DriftAlertOut"][];
+            /** Closed Alerts */
+            closed_alerts: components["schemas"]["DriftAlertOut"][];
+            window: components["schemas"]["DriftWindow"];
+            /** Last Check At */
+            last_check_at: number | null;
+            retrain_worker: components["schemas"]["RetrainWorkerOut"];
+        };
+        /**
+         * DriftPoint
+         * @description One past check: statistic and rule value (p-value for tests) per check key.
+         */
+        DriftPoint: {
+            /**
+             * T
+             * @description Unix seconds
+             */
+            t: number;
+            /** Alert */
+            alert: boolean;
+            /** Scores */
+            scores: {
+                [key: string]: number;
+            };
+            /** Values */
+            values: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * DriftReportOut
+         * @description One drift comparison; ``alert`` if any check alerts.
+         */
+        DriftReportOut: {
+            /** Alert */
+            alert: boolean;
+            /** Created At */
+            created_at: string;
+            /** Scores */
+            scores: components["schemas"]["DriftScoreOut"][];
+        };
+        /**
+         * DriftScoreOut
+         * @description One check of a drift report: what it measured and what its rule compares.
+         *
+         *     ``value`` is what the rule compares with ``threshold`` (the p-value of a KS or chi-squared
+         *     test, the statistic otherwise: ``plotted``); ``direction`` says which side alerts.
+         */
+        DriftScoreOut: {
+            /** Name */
+            name: string;
+            /** Kind */
+            kind: string;
+            /**
+             * Key
+             * @description history key: name, or name:kind for a test
+             */
+            key: string;
+            /**
+             * Label
+             * @description human label, e.g. "Genre mix (chi-squared)"
+             */
+            label: string;
+            /** Statistic */
+            statistic: number;
+            /** P Value */
+            p_value: number | null;
+            /** Threshold */
+            threshold: number;
+            /** Alert */
+            alert: boolean;
+            /** Warn */
+            warn: boolean;
+            /**
+             * Plotted
+             * @enum {string}
+             */
+            plotted: "p_value" | "statistic";
+            /** Value */
+            value: number;
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "below" | "above" | "abs_above";
+        };
+        /**
+         * DriftTrigger
+         * @description A retrain request: made once, when an alert opens; ``outcome`` says who (if anyone) acts.
+         */
+        DriftTrigger: {
+            /** T */
+            t: number;
+            /** Reason */
+            reason: string;
+            /** Outcome */
+            outcome: string;
+            /** Checks */
+            checks: string[];
+        };
+        /**
+         * DriftWindow
+         * @description The live window of the latest check: span, contents, and whether it was enough to run.
+         */
+        DriftWindow: {
+            /** Seconds */
+            seconds: number;
+            /** Events */
+            events: number;
+            /** Lists */
+            lists: number;
+            /** Min Events */
+            min_events: number;
+            /** Min Lists */
+            min_lists: number;
+            /** Enough */
+            enough: boolean;
+            /** Message */
+            message: string;
         };
         /**
          * EventResult
@@ -446,6 +690,11 @@ export interface components {
             variants: {
                 [key: string]: unknown;
             }[];
+            /**
+             * Mode
+             * @default ab
+             */
+            mode?: string;
         };
         /**
          * ExperimentSpec
@@ -454,7 +703,14 @@ export interface components {
          *     ``primary_metric`` decides the winner; ``guardrails`` are metrics the
          *     winner must not be significantly worse on (fixed-horizon test at
          *     ``alpha``). ``mode="bandit"`` allocates traffic by Thompson sampling on
-         *     the primary metric instead of the weights. ``attribution_window_s``:
+         *     the primary metric instead of the weights. ``mode="interleaving"`` (exactly
+         *     two variants, weights ignored) serves every user one team-draft merge of
+         *     both variants' lists and credits each click to the variant that
+         *     contributed the item (:mod:`recloop.experiments.interleaving`);
+         *     ``primary_metric`` must then be ``ctr``. ``exploration``: an optional
+         *     randomisation of served lists so that logged propensities support
+         *     off-policy evaluation (:mod:`recloop.experiments.exploration`).
+         *     ``attribution_window_s``:
          *     an event without a ``request_id`` is attributed to the user's latest
          *     exposure if it happened at most this long after it. ``salt`` seeds the
          *     hash assignment (default: the experiment id). The sequential test's
@@ -485,7 +741,8 @@ export interface components {
              * @default ab
              * @enum {string}
              */
-            mode?: "ab" | "bandit";
+            mode?: "ab" | "bandit" | "interleaving";
+            exploration?: components["schemas"]["ExplorationConfig"];
             /**
              * Attribution Window S
              * @default 1800
@@ -520,6 +777,29 @@ export interface components {
             min_users?: number;
         };
         /**
+         * ExplorationConfig
+         * @description The exploration policy of served lists (``type="none"``: deterministic, propensity 1).
+         */
+        ExplorationConfig: {
+            /**
+             * Type
+             * @default none
+             * @enum {string}
+             */
+            type?: "none" | "epsilon";
+            /**
+             * Epsilon
+             * @default 0.1
+             */
+            epsilon?: number;
+            /**
+             * Pool
+             * @description explore among the ranker's top `pool` items
+             * @default 20
+             */
+            pool?: number;
+        };
+        /**
          * Health
          * @description GET /health.
          */
@@ -542,6 +822,16 @@ export interface components {
             value: number | null;
             /** Timestamp */
             timestamp: number;
+            /**
+             * Polarity
+             * @default positive
+             */
+            polarity?: string;
+            /**
+             * Weight
+             * @default 1
+             */
+            weight?: number;
         };
         /**
          * IngestResponse
@@ -572,6 +862,33 @@ export interface components {
              * @description with RECLOOP_EVENTS__WAIT_APPLIED_MS: whether the consumer applied them before the answer
              */
             applied?: boolean | null;
+        };
+        /**
+         * InterleavingOut
+         * @description Interleaving result: per-user preference for ``b`` (the second variant) over ``a``.
+         *
+         *     ``delta`` = share of users preferring b minus share preferring a, with a
+         *     bootstrap CI; ``p_value``: exact sign test (fixed horizon); ``sequential``:
+         *     always-valid mSPRT on the per-user preferences (running minimum).
+         */
+        InterleavingOut: {
+            /** Users */
+            users: number;
+            /** Wins A */
+            wins_a: number;
+            /** Wins B */
+            wins_b: number;
+            /** Ties */
+            ties: number;
+            /** Delta */
+            delta: number | null;
+            /** Ci */
+            ci: [
+                number | null,
+                number | null
+            ];
+            /** P Value */
+            p_value: number | null;
         };
         /**
          * Item
@@ -652,6 +969,61 @@ export interface components {
             } | null;
         };
         /**
+         * OnlinePoint
+         * @description One model version in one bucket: lists served and what was attributed to them.
+         */
+        OnlinePoint: {
+            /**
+             * T
+             * @description bucket start, Unix seconds
+             */
+            t: number;
+            /** Version */
+            version: string;
+            /** Lists */
+            lists: number;
+            /**
+             * Clicked
+             * @description lists with at least one click or like
+             */
+            clicked: number;
+            /**
+             * Attributed
+             * @description events on an item of the user's latest list
+             */
+            attributed: number;
+            /** Positives */
+            positives: number;
+            /**
+             * Ctr
+             * @description clicked / lists
+             */
+            ctr: number | null;
+            /**
+             * Positive Rate
+             * @description positives / attributed
+             */
+            positive_rate: number | null;
+        };
+        /**
+         * OnlineQualityOut
+         * @description GET /v1/monitoring/online: online CTR and positive rate per model version over time.
+         */
+        OnlineQualityOut: {
+            /** Bucket S */
+            bucket_s: number;
+            /** Window S */
+            window_s: number;
+            /** Now */
+            now: number;
+            /** Serving Version */
+            serving_version: string;
+            /** Versions */
+            versions: components["schemas"]["OnlineVersion"][];
+            /** Series */
+            series: components["schemas"]["OnlinePoint"][];
+        };
+        /**
          * OnlineRate
          * @description The positive share of events on recommended items, and how many there were.
          */
@@ -660,6 +1032,26 @@ export interface components {
             positive_rate: number | null;
             /** Recommended Events */
             recommended_events: number;
+        };
+        /**
+         * OnlineVersion
+         * @description One model version over the whole window.
+         */
+        OnlineVersion: {
+            /** Version */
+            version: string;
+            /** Lists */
+            lists: number;
+            /** Clicked */
+            clicked: number;
+            /** Attributed */
+            attributed: number;
+            /** Positives */
+            positives: number;
+            /** Ctr */
+            ctr: number | null;
+            /** Positive Rate */
+            positive_rate: number | null;
         };
         /**
          * Promotion
@@ -700,6 +1092,11 @@ export interface components {
             source: string;
             /** Reason */
             reason: string;
+            /**
+             * Predicted Rating
+             * @description the rating (1-5) the user would give, if the model has a rating model
+             */
+            predicted_rating?: number | null;
         };
         /**
          * Recommendations
@@ -763,6 +1160,28 @@ export interface components {
             srm: components["schemas"]["SrmOut"];
             /** Decision */
             decision: string;
+            /**
+             * Mode
+             * @default ab
+             */
+            mode?: string;
+            interleaving?: components["schemas"]["InterleavingOut"] | null;
+            /** Cuped */
+            cuped?: components["schemas"]["CupedOut"][];
+        };
+        /**
+         * RetrainWorkerOut
+         * @description Whether a retrain worker acts on drift triggers in this deployment.
+         */
+        RetrainWorkerOut: {
+            /** In Server */
+            in_server: boolean;
+            /** Acts On Drift */
+            acts_on_drift: boolean;
+            /** Message */
+            message: string;
+            /** Outcome */
+            outcome: string;
         };
         /**
          * SequentialOut
@@ -1766,9 +2185,103 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DriftOut"];
+                };
+            };
+            /** @description Invalid input: error.field names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Client error (the message says what to fix) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Server or dependency error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    check_now_v1_monitoring_drift_check_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-admin-key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftOut"];
+                };
+            };
+            /** @description Invalid input: error.field names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Client error (the message says what to fix) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Server or dependency error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    online_v1_monitoring_online_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnlineQualityOut"];
                 };
             };
             /** @description Invalid input: error.field names it */
