@@ -1,7 +1,10 @@
 """Live serving statistics for the dashboard: 5-second buckets over 10 minutes.
 
 The service reports every applied event, fold-in and recommendation here;
-Prometheus counters are updated at the same time.
+Prometheus counters are updated at the same time. Nothing here grows with the
+number of distinct users: distinct users are counted by HyperLogLog (4 KiB for the
+total, 1 KiB per 5-second bucket), and the lists shown are remembered for the
+``recommended_users`` most recent users only (about 400 bytes each).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from recloop.events.schema import EVENT_TYPES, Event
+from recloop.monitoring.distinct import HyperLogLog, LRUMap
 from recloop.monitoring.drift import SlidingRate
 from recloop.monitoring.metrics import Instruments
 
@@ -30,13 +34,13 @@ class _Bucket:
     events: dict[str, int] = field(default_factory=dict)
     foldins: int = 0
     latencies: list[float] = field(default_factory=list)
-    users: set[str] = field(default_factory=set)
+    users: HyperLogLog = field(default_factory=lambda: HyperLogLog(10))
 
 
 class LiveStats:
     """Thread-safe counters + ring buffer; the service's observer."""
 
-    def __init__(self, instruments: Instruments) -> None:
+    def __init__(self, instruments: Instruments, recommended_users: int = 50_000) -> None:
         self.m = instruments
         self._lock = threading.Lock()
         self._buckets: deque[_Bucket] = deque()
@@ -45,8 +49,8 @@ class LiveStats:
         self.foldins_total = 0
         self.requests_total = 0
         self.latencies: deque[float] = deque(maxlen=5000)
-        self.users: set[str] = set()
-        self.recommended: dict[str, set[int]] = {}
+        self.users = HyperLogLog(12)  # approximate distinct users (1.6 % standard error)
+        self.recommended: LRUMap[str, np.ndarray] = LRUMap(recommended_users)  # top 20 shown, int32
         self.positive_rate = SlidingRate(1000)
         self.recommended_events = 0
         self._candidate_children: dict[str, Any] = {}  # per source name, made on first use
@@ -78,7 +82,7 @@ class LiveStats:
                 self._event_children[ev.type].inc()
                 self.recent_events.append((ev.item, ev.type, ev.rating))
                 shown = self.recommended.get(ev.user_id)
-                if shown is not None and ev.item in shown:
+                if shown is not None and bool((shown == ev.item).any()):
                     self.recommended_events += 1
                     self.positive_rate.update(ev.type in ("like", "purchase", "click")
                                               or (ev.type == "rate" and ev.rating >= 4))  # fmt: skip
@@ -103,7 +107,7 @@ class LiveStats:
             b = self._bucket()
             b.latencies.append(latency_ms)
             b.users.add(user_id)
-            self.recommended[user_id] = set(ranked.items[:20].tolist())
+            self.recommended.put(user_id, np.asarray(ranked.items[:20], dtype=np.int32))
             self.recent_recs.append((np.asarray(ranked.scores[:10]), cold, ranked.items[:10].copy()))
         names = ranked.source_names
         per_source = np.bincount(ranked.candidates.origin, minlength=len(names))
