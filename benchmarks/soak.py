@@ -154,8 +154,8 @@ def distinct_users(url: str, pid: int, n: int, clients: int) -> dict[str, Any]:
     def work(lo: int, hi: int) -> None:
         with httpx.Client(base_url=url, timeout=10) as client:
             for i in range(lo, hi):
-                ok = client.get(f"/v1/users/new-{i}-{uuid.uuid4().hex[:6]}/recommendations").status_code == 200
-                if not ok:
+                user = f"new-{i}-{uuid.uuid4().hex[:6]}"
+                if client.get(f"/v1/users/{user}/recommendations").status_code != 200:
                     with lock:
                         errors[0] += 1
 
