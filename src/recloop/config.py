@@ -196,6 +196,17 @@ class Settings(BaseSettings):
         description="memory for each serving process's per-user history-dependent scores (LRU; "
         "kept until the user's next event); 0 turns the cache off",
     )  # fmt: skip
+    foldin_cache_mb: float = Field(
+        default=64.0, ge=0.0,
+        description="memory for each serving process's per-user ALS fold-in states (LRU): one state "
+        "is 8 f^2 + 12 f + ~1.2 KB bytes (f=32 factors: ~9.6 KB, so 64 MB keeps ~6,900 users); a "
+        "user without history keeps none; 0 turns the cache off (each event re-solves from the history)",
+    )  # fmt: skip
+    recommended_users: int = Field(
+        default=50_000, ge=0,
+        description="how many recent users' shown lists the live stats keep to attribute events to "
+        "recommendations (LRU, ~400 bytes each: 50,000 = ~20 MB)",
+    )  # fmt: skip
     stats_sync_s: float = Field(
         default=2.0, gt=0,
         description="with Redis state: how often a serving process reloads item popularity and "

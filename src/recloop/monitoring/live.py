@@ -1,7 +1,10 @@
 """Live serving statistics for the dashboard: 5-second buckets over 10 minutes.
 
 The service reports every applied event, fold-in and recommendation here;
-Prometheus counters are updated at the same time.
+Prometheus counters are updated at the same time. Nothing here grows with the
+number of distinct users: distinct users are counted by HyperLogLog (4 KiB for the
+total, 1 KiB per 5-second bucket), and the lists shown are remembered for the
+``recommended_users`` most recent users only (about 400 bytes each).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from recloop.events.schema import EVENT_TYPES, Event
+from recloop.monitoring.distinct import HyperLogLog, LRUMap
 from recloop.monitoring.drift import SlidingRate
 from recloop.monitoring.metrics import Instruments
 from recloop.monitoring.online import OnlineQuality, is_positive
@@ -32,7 +36,7 @@ class _Bucket:
     events: dict[str, int] = field(default_factory=dict)
     foldins: int = 0
     latencies: list[float] = field(default_factory=list)
-    users: set[str] = field(default_factory=set)
+    users: HyperLogLog = field(default_factory=lambda: HyperLogLog(10))
 
 
 class LiveStats:
@@ -40,13 +44,15 @@ class LiveStats:
 
     ``clock`` (Unix s) stamps buckets and the drift window's events and lists; tests pass a
     fake one to move time without sleeping. ``recent_events`` holds ``(item, type, rating, t)``,
-    ``recent_recs`` ``(scores, cold, items, t)``.
+    ``recent_recs`` ``(scores, cold, items, t)``. ``recommended_users`` bounds the users whose
+    last shown list is kept (LRU).
     """
 
     POSITIVE_WINDOW = 1000
     LATENCY_WINDOW = 5000
 
-    def __init__(self, instruments: Instruments, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, instruments: Instruments, clock: Callable[[], float] = time.time,
+                 recommended_users: int = 50_000) -> None:  # fmt: skip
         self.m = instruments
         self.clock = clock
         self.online = OnlineQuality(lambda: self.clock())
@@ -57,8 +63,8 @@ class LiveStats:
         self.foldins_total = 0
         self.requests_total = 0
         self.latencies: deque[float] = deque(maxlen=self.LATENCY_WINDOW)
-        self.users: set[str] = set()
-        self.recommended: dict[str, set[int]] = {}
+        self.users = HyperLogLog(12)  # approximate distinct users (1.6 % standard error)
+        self.recommended: LRUMap[str, np.ndarray] = LRUMap(recommended_users)  # top 20 shown, int32
         self.positive_rate = SlidingRate(self.POSITIVE_WINDOW)
         self.recommended_events = 0
         self._candidate_children: dict[str, Any] = {}  # per source name, made on first use
@@ -91,7 +97,7 @@ class LiveStats:
                 self._event_children[ev.type].inc()
                 self.recent_events.append((ev.item, ev.type, ev.rating, now))
                 shown = self.recommended.get(ev.user_id)
-                if shown is not None and ev.item in shown:
+                if shown is not None and bool((shown == ev.item).any()):
                     self.recommended_events += 1
                     self.positive_rate.update(is_positive(ev.type, ev.rating))
         for ev in applied:
@@ -125,7 +131,7 @@ class LiveStats:
             b = self._bucket()
             b.latencies.append(latency_ms)
             b.users.add(user_id)
-            self.recommended[user_id] = set(ranked.items[:20].tolist())
+            self.recommended.put(user_id, np.asarray(ranked.items[:20], dtype=np.int32))
             self.recent_recs.append((np.asarray(ranked.scores[:10]), cold, ranked.items[:10].copy(), now))
         names = ranked.source_names
         per_source = np.bincount(ranked.candidates.origin, minlength=len(names))

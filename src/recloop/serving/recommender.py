@@ -115,10 +115,18 @@ def _as_ranked(start: StarterList, served: ServedModel) -> Ranked:
     return Ranked(start.items, start.scores, origin, none, served.model.sources.names)
 
 
+FOLDIN_OVERHEAD_BYTES = 1200  # per cached fold-in besides A^-1, b and x: objects, seen set, key
+
+
+def foldin_entry_bytes(factors: int) -> int:
+    """Memory of one cached fold-in state: A^-1 (f x f float64), b (f float64), x (f float32)."""
+    return 8 * factors * factors + 12 * factors + FOLDIN_OVERHEAD_BYTES
+
+
 class _UserCaches:
     """Per (model version, user): the ALS fold-in state and the personal scores, both LRU-bounded."""
 
-    def __init__(self, max_scores: int, max_factors: int = 200_000) -> None:
+    def __init__(self, max_scores: int, max_factors: int) -> None:
         self.max_scores, self.max_factors = max_scores, max_factors
         self.scores: OrderedDict[tuple[str, str], tuple[tuple[int, ...], UserScores]] = OrderedDict()
         self.factors: OrderedDict[tuple[str, str], tuple[tuple[int, int], FoldIn]] = OrderedDict()
@@ -136,12 +144,14 @@ class Recommender:
     """Serves :class:`ServedModel` s over one :class:`LiveState`."""
 
     def __init__(self, live: LiveState, model: ServedModel, observer: Any = None,
-                 user_cache_mb: float = 128.0) -> None:  # fmt: skip
+                 user_cache_mb: float = 128.0, foldin_cache_mb: float = 64.0) -> None:  # fmt: skip
         self.live, self.observer = live, observer
         self._model = model
         n_personal = max(1, len(model.model.sources.personal))
         max_scores = int(user_cache_mb * 2**20 // (2 * n_personal * 4 * max(1, len(live.catalog))))
-        self._caches = _UserCaches(max_scores)
+        als = model.model.sources.als
+        f = als.item_factors.shape[1] if als is not None else 0
+        self._caches = _UserCaches(max_scores, int(foldin_cache_mb * 2**20 // foldin_entry_bytes(f)))
         self._id_prefix = uuid.uuid4().hex[:16]
         self._id_counter = itertools.count(1)
 
@@ -170,6 +180,8 @@ class Recommender:
         if als is None:
             return None
         h = self.live.positives(user_id) if history is None else history
+        if len(h.items) == 0:  # nothing to fold in: x = 0, and nothing is kept for the user
+            return np.zeros(als.item_factors.shape[1], dtype=np.float32)
         key = (served.version, user_id)
         c = self._caches
         with c.lock:  # the state is updated in place
@@ -193,6 +205,8 @@ class Recommender:
         Histories only grow, so (length, latest time) identifies one: a factor folded
         in by another worker's events, or by a fold-in racing a newer event, is redone.
         """
+        if len(history.items) == 0:
+            return self._fold_in(user_id, served, history)
         cached = self._caches.factors.get((served.version, user_id))
         if cached is not None and cached[0] == (len(history.items), history.last_timestamp):
             return cached[1].factor
@@ -250,6 +264,8 @@ class Recommender:
                     self.observer.user_scores(hit=True)
                 return cached[1]
         scores = served.model.sources.user_scores(history, self._factor(user_id, served, history))
+        if len(history.items) == 0 and len(history.seen) == 0:
+            return scores  # a user without history: cheap to score, and not worth a cache slot
         with c.lock:
             c.put(c.scores, ck, (key, scores), c.max_scores)
         if self.observer:

@@ -87,7 +87,7 @@ def prepare_for_serving(bundle: LoadedBundle, settings: Settings) -> LoadedBundl
 def service_for(
     dataset: Dataset, base: pd.DataFrame, store: FeatureStore, served: ServedModel,
     half_life_days: float, observer: LiveStats | None = None, user_cache_mb: float = 128.0,
-    semantics: Semantics = "explicit",
+    semantics: Semantics = "explicit", foldin_cache_mb: float = 64.0,
 ) -> Recommender:  # fmt: skip
     """A recommender over ``base`` interactions (training history) and the live store.
 
@@ -96,7 +96,7 @@ def service_for(
     """
     stats = item_stats(dataset, base, half_life_days)
     live = LiveState(Catalog(dataset), replay_histories(dataset, base), stats, store, semantics)
-    return Recommender(live, served, observer, user_cache_mb)
+    return Recommender(live, served, observer, user_cache_mb, foldin_cache_mb)
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -117,9 +117,9 @@ def build_runtime(settings: Settings) -> Runtime:
         raise
     instruments = Instruments()
     instruments.model_info.info({"version": version})
-    live = LiveStats(instruments)
+    live = LiveStats(instruments, recommended_users=settings.recommended_users)
     base = dataset.interactions.iloc[: round(settings.base_fraction * len(dataset.interactions))]
     service = service_for(dataset, base, store,
                           ServedModel(bundle.model, version), bundle.config.half_life_days, live,
-                          settings.user_cache_mb)  # fmt: skip
+                          settings.user_cache_mb, foldin_cache_mb=settings.foldin_cache_mb)  # fmt: skip
     return Runtime(settings, dataset, service, store, live, instruments, bundle, path, bus)
