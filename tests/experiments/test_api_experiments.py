@@ -155,6 +155,7 @@ class StubModel:
             fold_in=lambda items: zero,
             fold_in_start=lambda: FoldIn(np.eye(2), np.zeros(2), set(), zero),
             fold_in_add=lambda state, items, weights=None: state,
+            item_factors=np.zeros((5, 2), np.float32),
         ), user_scores=lambda history, factor: None, personal=(), names=("popular",),
             sources=())  # fmt: skip
 

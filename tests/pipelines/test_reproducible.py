@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.conftest import build_dataset
-from tests.homes import SMALL
 
+from conftest import build_dataset
+from homes import SMALL
 from recloop.config import Settings
 from recloop.data import Dataset
 from recloop.evaluation.protocols import ModelBuilder, run_p1

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.conftest import build_dataset
 
+from conftest import build_dataset
 from recloop.evaluation.rating import RATING_MODELS, error_metrics, run_rating
 from recloop.evaluation.splits import temporal_user_split
 from recloop.rating import (

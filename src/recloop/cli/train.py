@@ -11,10 +11,24 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from recloop.cli.evaluate import render_report
 from recloop.cli.output import console, err_console, fail, guarded
-from recloop.config import get_settings
+from recloop.config import Settings, get_settings
 from recloop.data import load_dataset
+from recloop.ranking.bundle import TwoStageConfig
 
 __all__ = ["train"]
+
+
+def _recipe(settings: Settings, max_queries: int, index: str, engine: str, master: str) -> TwoStageConfig:
+    """The recipe the options ask for (index type, ALS engine), or a one-line error."""
+    from recloop.pipelines.twostage import with_als_engine, with_index
+    from recloop.retrieval.index import IndexConfig
+
+    if index not in ("flat", "hnsw", "ivf"):
+        fail(f"--index {index!r}: choose flat, hnsw or ivf")
+    if engine not in ("implicit", "spark"):
+        fail(f"--engine {engine!r}: choose implicit or spark")
+    cfg = with_index(TwoStageConfig(max_queries=max_queries), settings, IndexConfig(type=index))
+    return with_als_engine(cfg, settings, engine, master)
 
 
 def train(
@@ -39,18 +53,9 @@ def train(
     """Train the two-stage model, evaluate it on P1 beside the baselines, register it."""
     from recloop.pipelines.archive_data import tag_data_source, training_frame
     from recloop.pipelines.train import train_and_register
-    from recloop.pipelines.twostage import with_als_engine, with_index
-    from recloop.ranking.bundle import TwoStageConfig
 
     settings = get_settings()
-    from recloop.retrieval.index import IndexConfig
-
-    if index not in ("flat", "hnsw", "ivf"):
-        fail(f"--index {index!r}: choose flat, hnsw or ivf")
-    if engine not in ("implicit", "spark"):
-        fail(f"--engine {engine!r}: choose implicit or spark")
-    cfg = with_index(TwoStageConfig(max_queries=max_queries), settings, IndexConfig(type=index))
-    cfg = with_als_engine(cfg, settings, engine, master)
+    cfg = _recipe(settings, max_queries, index, engine, master)
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
                   console=err_console) as prog:  # fmt: skip
         task = prog.add_task("starting", total=None)

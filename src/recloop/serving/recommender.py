@@ -140,6 +140,24 @@ class _UserCaches:
             cache.popitem(last=False)
 
 
+def validate_raw(
+    raw_events: Sequence[Any], catalog: Any
+) -> tuple[list[Event], list[tuple[str, Status, str | None]]]:
+    """Validate raw payloads once: the valid events, and per payload (id, applied|rejected, error)."""
+    valid: list[Event] = []
+    slots: list[tuple[str, Status, str | None]] = []
+    for raw in raw_events:
+        try:
+            ev = to_event(raw, catalog)
+        except RecloopError as exc:
+            eid = raw.get("event_id", "") if isinstance(raw, dict) else ""
+            slots.append((str(eid), "rejected", exc.message))
+            continue
+        valid.append(ev)
+        slots.append((ev.event_id, "applied", None))
+    return valid, slots
+
+
 class Recommender:
     """Serves :class:`ServedModel` s over one :class:`LiveState`."""
 
@@ -223,19 +241,8 @@ class Recommender:
         return applied
 
     def validate(self, raw_events: Sequence[Any]) -> tuple[list[Event], list[tuple[str, Status, str | None]]]:
-        """Validate raw payloads once: the valid events, and per payload (id, applied|rejected, error)."""
-        valid: list[Event] = []
-        slots: list[tuple[str, Status, str | None]] = []
-        for raw in raw_events:
-            try:
-                ev = to_event(raw, self.live.catalog)
-            except RecloopError as exc:
-                eid = raw.get("event_id", "") if isinstance(raw, dict) else ""
-                slots.append((str(eid), "rejected", exc.message))
-                continue
-            valid.append(ev)
-            slots.append((ev.event_id, "applied", None))
-        return valid, slots
+        """:func:`validate_raw` against this catalog."""
+        return validate_raw(raw_events, self.live.catalog)
 
     def ingest(self, raw_events: Sequence[Any]) -> IngestOutcome:
         """Validate raw payloads once, apply the valid ones, report each one's fate."""
