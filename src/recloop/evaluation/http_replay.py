@@ -42,15 +42,18 @@ def http_replay(
         t0 = time.perf_counter()
         rows = zip(rest["user_id"].astype(str), rest["item_id"], rest["rating"], rest["timestamp"],
                    strict=True)  # fmt: skip
+        tokens: dict[str, str] = {}  # through an event bus: each user's last event, to read it back
         for n, (u, item, rating, ts) in enumerate(rows):
-            ranked = [r.item_id for r in api.recommendations(u, 10).items]
+            ranked = [r.item_id for r in api.recommendations(u, 10, wait_for=tokens.get(u)).items]
             hit, ndcg = m.rank_ndcg(ranked, int(item), 10)
             hits.append(hit)
             ndcgs.append(ndcg)
             cold.append(u not in warm)
             ev = {"event_id": f"p2-{n}", "user_id": u, "item_id": int(item), "type": "rate",
                   "value": float(rating), "timestamp": float(ts)}  # fmt: skip
-            api.post_events([ev])
+            token = api.post_events([ev]).wait_token
+            if token is not None:
+                tokens[u] = token
             if advance:
                 advance(1)
         wall = time.perf_counter() - t0
