@@ -362,9 +362,12 @@ def _starter(rec: Recommender, user_id: str, k: int, allowed: np.ndarray, served
     """The list of a user with no history (serving/coldstart.py)."""
     catalog = rec.live.catalog
     start = starter_list(rec.live.stats, catalog.genre_sets, allowed, k)
-    rows = zip(start.items.tolist(), start.scores.tolist(), start.reasons, strict=True)
-    out = [RecItem(catalog.views[i], s, "popular", why) for i, s, why in rows]
+    stars = served.model.predicted_ratings(rec.live.history(user_id), start.items)
+    rated = [None] * len(start.items) if stars is None else [round(float(v), 3) for v in stars]
+    rows = zip(start.items.tolist(), start.scores.tolist(), start.reasons, rated, strict=True)
+    out = [RecItem(catalog.views[i], s, "popular", why, p) for i, s, why, p in rows]
     latency = (time.perf_counter() - t0) * 1000
     if rec.observer:
-        rec.observer.recommendation(latency, user_id, _as_ranked(start, served), True)
+        rec.observer.recommendation(latency, user_id, _as_ranked(start, served), True,
+                                    version=str(served.version), shown=start.items)  # fmt: skip
     return RecommendationList(user_id, out, served.version, rec.request_id(), latency)
