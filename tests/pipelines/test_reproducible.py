@@ -78,7 +78,8 @@ def test_a_training_in_another_process_on_one_core_gives_the_same_figures(tmp_pa
     here, _ = train_once(tmp_path / "here")
     code = ("import json, sys; from pathlib import Path; from pipelines.test_reproducible "
             "import train_once; print(json.dumps(train_once(Path(sys.argv[1]))[0]))")  # fmt: skip
-    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT / 'tests'}"}
+    path = f"{ROOT / 'src'}{os.pathsep}{ROOT / 'tests'}"
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": path}
     cmd = [sys.executable, "-c", code, str(tmp_path / "there")]
     if hasattr(os, "sched_setaffinity"):
         cmd = ["taskset", "-c", "0", *cmd]
