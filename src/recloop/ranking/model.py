@@ -41,13 +41,17 @@ class TwoStageModel:
     def predicted_ratings(self, history: History, items: np.ndarray) -> np.ndarray | None:
         """float64 (len(items),) ratings the user would give, folded in from their rated history.
 
-        None without a rating model. Events without a rating (value 0) do not count.
+        None without a rating model. Events without a rating (value 0) do not count. Negatives
+        (docs/FEEDBACK.md) count as the stars their weight stands for: -1 (a 1-star rating or a
+        dislike) as 1, -0.5 (2 stars) as 2.
         """
         if self.rating is None:
             return None
         rated = history.ratings > 0
-        return self.rating.predict_for(history.items[rated], history.ratings[rated].astype(np.float64),
-                                       np.asarray(items, dtype=np.int64))  # fmt: skip
+        neg_stars = np.where(history.negative_item_weights >= 1.0, 1.0, 2.0)
+        seen = np.concatenate([history.items[rated], history.negatives]).astype(np.int64)
+        stars = np.concatenate([history.ratings[rated].astype(np.float64), neg_stars])
+        return self.rating.predict_for(seen, stars, np.asarray(items, dtype=np.int64))
 
     def rank(
         self, history: History, stats: ItemStats, at: float, k: int,
