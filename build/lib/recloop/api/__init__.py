@@ -1,1 +1,0 @@
-"""The HTTP API (FastAPI): thin routes over :mod:`recloop.serving`."""
