@@ -85,7 +85,7 @@ class DeltaArchive:
             try:
                 table.load_as_version(int(as_of) if str(as_of).isdigit() else dt.datetime.fromisoformat(
                     str(as_of).replace("Z", "+00:00")))  # fmt: skip
-            except (ValueError, OSError, Exception) as exc:
+            except Exception as exc:  # delta-rs raises its own errors for an unknown version
                 raise DataError(f"{self.path} has no version {as_of!r} ({exc}); `recloop archive info` "
                                 "lists the versions") from None  # fmt: skip
         return table
@@ -104,6 +104,10 @@ class DeltaArchive:
     def version(self) -> int:
         """The latest version (-1 when no table exists yet)."""
         return int(self._table().version()) if self.exists() else -1
+
+    def version_at(self, as_of: int | str) -> int:
+        """The version a read ``as_of`` a version number or an ISO timestamp sees."""
+        return int(self._table(as_of).version())
 
     def last_seq(self) -> int:
         """The log position the newest archiver commit recorded (0: none yet)."""

@@ -104,7 +104,6 @@ class EventConsumer:
 
     def observe_lag(self) -> None:
         """Set the per-partition message lag from watermarks and committed offsets."""
-        ck = kafka()
         assigned = self._consumer.assignment()
         if not assigned:
             return
@@ -112,7 +111,6 @@ class EventConsumer:
             _, high = self._consumer.get_watermark_offsets(tp, timeout=5.0, cached=False)
             done = tp.offset if tp.offset >= 0 else 0
             self.metrics.lag_messages.labels(str(tp.partition)).set(max(0, high - done))
-        del ck
 
     def run(self, stop: threading.Event, on_step: Callable[[int], Any] | None = None) -> None:
         """Consume until ``stop``; lag is refreshed every few seconds."""

@@ -76,14 +76,8 @@ def archive_interactions(source: ArchiveSource, data: Dataset) -> tuple[pd.DataF
     frame, facts = merge_live_events(base, events_from_rows(rows, data))
     if (frame["rating"] % 1 == 0).all():  # whole stars, as MovieLens stores them
         frame["rating"] = frame["rating"].astype(data.interactions["rating"].dtype)
-    version = archive.version() if source.as_of is None else _version_at(archive, source.as_of)
+    version = archive.version() if source.as_of is None else archive.version_at(source.as_of)
     return frame, {**facts, "archive_rows": len(rows), "archive_version": version}
-
-
-def _version_at(archive: DeltaArchive, as_of: str) -> int:
-    if as_of.isdigit():
-        return int(as_of)
-    return int(archive._table(as_of).version())
 
 
 def export_dataset(data: Dataset, path: str, interactions: pd.DataFrame | None = None) -> int:

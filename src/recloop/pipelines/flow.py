@@ -93,7 +93,7 @@ def _build(
         name = f.__name__.lstrip("_")
         steps[name] = prefect.task(retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S,
                                    name=name.replace("_", " "))(f)  # fmt: skip
-    policy = Policy(primary, margin, 0.05, 0.5)
+    policy = Policy(primary, margin)  # the guardrail margins `recloop retrain` uses
 
     def run(src: str | None) -> RetrainDecision:
         p = steps["plan"](settings, steps["load"](settings, src), window_fraction)
