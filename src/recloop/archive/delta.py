@@ -122,6 +122,10 @@ class DeltaArchive:
         """Every row of the table, at ``as_of`` (a version number or an ISO timestamp) if given."""
         return self._table(as_of).to_pandas()  # type: ignore[no-any-return]
 
+    def file_uris(self, as_of: int | str | None = None) -> list[str]:
+        """The parquet files that make up the table at ``as_of`` (what an engine like Spark reads)."""
+        return [str(u) for u in self._table(as_of).file_uris()]
+
     def history(self) -> list[dict[str, Any]]:
         """Commits, newest first: version, timestamp (ms), operation, rows added, last_seq."""
         return [{"version": c["version"], "timestamp": c["timestamp"], "operation": c["operation"],

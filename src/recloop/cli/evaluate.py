@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from enum import StrEnum
@@ -12,11 +13,12 @@ import typer
 from rich.table import Table
 
 from recloop.cli.output import console, fail, guarded, progress_bar
-from recloop.config import get_settings
-from recloop.data import load_dataset
+from recloop.config import Settings, get_settings
+from recloop.data import Dataset, load_dataset
 from recloop.evaluation.baselines import BASELINE_NAMES
 from recloop.evaluation.protocols import EvaluationReport, run_p1, run_p2
 from recloop.evaluation.splits import prequential_split
+from recloop.pipelines.archive_data import training_frame
 from recloop.pipelines.models import builders_for
 
 __all__ = ["evaluate", "render_report", "tune_command"]
@@ -95,6 +97,15 @@ def _evaluate_rating(models: str | None, json_path: Path | None) -> None:
     _write_json(report, json_path)
 
 
+def _events_of(settings: Settings, data: Dataset, source: str | None, as_of: str | None) -> Dataset:
+    """The dataset with its interactions read from ``--source`` (the catalog stays)."""
+    if source in (None, "movielens") and as_of is None:
+        return data
+    inter, label = guarded(lambda: training_frame(settings, data, source, as_of))
+    console.print(f"events: {label or 'movielens'} ({len(inter):,} interactions)")
+    return dataclasses.replace(data, interactions=inter, source=label or data.source)
+
+
 def evaluate(
     protocol: Annotated[
         ProtocolName | None, typer.Option(help="p1 (temporal hold-out) or p2 (replay); --task topn")
@@ -110,6 +121,12 @@ def evaluate(
     limit: Annotated[int | None, typer.Option(help="P2: replay only the first N events")] = None,
     p2_variant: Annotated[P2Variant, typer.Option(help=_VARIANT_HELP)] = P2Variant.standard,
     task: Annotated[TaskName, typer.Option(help="topn (P1/P2 lists) or rating (RMSE/MAE)")] = TaskName.topn,
+    source: Annotated[
+        str | None, typer.Option(help="the events: movielens (default) or delta:PATH (the event archive)")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="with delta:PATH: a table version or an ISO timestamp (time travel)")
+    ] = None,
 ) -> None:
     """Run models on the same split of one protocol (or the rating task) and print one table."""
     if task is TaskName.rating:
@@ -122,7 +139,7 @@ def evaluate(
     names = [n.strip() for n in (models or ",".join(BASELINE_NAMES)).split(",") if n.strip()]
     if not names:
         fail("--models is empty; name at least one of champion, popular, itemknn, als, ease")
-    data = guarded(lambda: load_dataset(settings))
+    data = _events_of(settings, guarded(lambda: load_dataset(settings)), source, as_of)
     builders = guarded(lambda: builders_for(names, settings, "explicit" if negatives else "implicit"))
     if protocol is ProtocolName.p1:
         with progress_bar("P1 models", len(builders)) as advance:

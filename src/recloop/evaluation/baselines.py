@@ -19,6 +19,7 @@ from recloop.retrieval import (
     ScorerSession,
     TrainData,
 )
+from recloop.retrieval.base import ORIGIN_ATTR
 
 __all__ = ["BASELINE_NAMES", "baseline_builder", "train_data"]
 
@@ -33,6 +34,7 @@ def train_data(dataset: Dataset, frame: pd.DataFrame) -> TrainData:
         frame["rating"].to_numpy(),
         frame["timestamp"].to_numpy(),
         dataset.n_items,
+        frame.attrs.get(ORIGIN_ATTR),
     )
 
 

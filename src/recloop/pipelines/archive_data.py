@@ -20,6 +20,7 @@ from recloop.data import Dataset
 from recloop.errors import DataError, ValidationError
 from recloop.events.schema import Event
 from recloop.pipelines.retrain import merge_live_events
+from recloop.retrieval.base import ORIGIN_ATTR, TableOrigin
 
 __all__ = ["ArchiveSource", "archive_interactions", "events_from_rows", "export_dataset", "parse_source",
            "tag_data_source", "training_frame"]
@@ -66,17 +67,22 @@ def events_from_rows(rows: pd.DataFrame, data: Dataset) -> list[Event]:
 def archive_interactions(source: ArchiveSource, data: Dataset) -> tuple[pd.DataFrame, dict[str, int]]:
     """Interactions of the archive at ``source.as_of`` and what was read (``version``, rows)."""
     archive = DeltaArchive(source.path)
-    rows = archive.read(source.as_of)
+    version = archive.version_at(source.as_of if source.as_of is not None else archive.version())
+    rows = archive.read(version)  # one version for the rows and the label, whatever is appended meanwhile
     if rows.empty:
         at = source.as_of or "its latest version"
         raise DataError(f"the Delta table {source.path} holds no events at {at}")
     rows = rows.sort_values(["timestamp", "seq", "event_id"], kind="mergesort", na_position="first")
     empty = pd.DataFrame({c: pd.Series(dtype=np.int64) for c in ("user_id", "item_id", "timestamp")})
     base = empty.assign(rating=pd.Series(dtype=np.float64))
-    frame, facts = merge_live_events(base, events_from_rows(rows, data))
+    keys: dict[str, int] = {}
+    frame, facts = merge_live_events(base, events_from_rows(rows, data), keys)
     if (frame["rating"] % 1 == 0).all():  # whole stars, as MovieLens stores them
         frame["rating"] = frame["rating"].astype(data.interactions["rating"].dtype)
-    version = archive.version() if source.as_of is None else archive.version_at(source.as_of)
+    # the Spark engine reads these rows again from the table's own parquet files
+    frame.attrs[ORIGIN_ATTR] = TableOrigin(source.path, version, tuple(archive.file_uris(version)),
+                                          tuple(int(i) for i in data.item_ids),
+                                          tuple((i, t) for t, i in keys.items()))
     return frame, {**facts, "archive_rows": len(rows), "archive_version": version}
 
 

@@ -116,18 +116,21 @@ def _user_key(raw: str, numeric: dict[str, int], extra: dict[str, int], start: i
     return extra.setdefault(raw, start + len(extra))
 
 
-def merge_live_events(base: pd.DataFrame, events: Sequence[Event]) -> tuple[pd.DataFrame, dict[str, int]]:
+def merge_live_events(
+    base: pd.DataFrame, events: Sequence[Event], user_keys: dict[str, int] | None = None
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """Base interactions + positive live events as one frame in canonical event order.
 
     Live rows: ``user_id`` (decimal ids as ints; any other id is mapped to a new
     int above every known id, in log order), ``item_id``, ``rating`` (the rate
     value, else 0) and ``timestamp`` (whole seconds). Dislikes are not
     interactions. Only the first interaction of each (user, item) pair is kept.
-    Returns the frame and counts of what was merged.
+    Returns the frame and counts of what was merged; ``user_keys``, if given, receives the
+    text id -> int of every id that was mapped.
     """
     positive = [e for e in events if e.positive]
     numeric: dict[str, int] = {}
-    extra: dict[str, int] = {}
+    extra: dict[str, int] = {} if user_keys is None else user_keys
     known = [int(base["user_id"].max()) if len(base) else 0]
     known += [int(e.user_id) for e in positive
               if e.user_id.lstrip("-").isdigit() and str(int(e.user_id)) == e.user_id]  # fmt: skip

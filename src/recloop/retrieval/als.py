@@ -38,6 +38,7 @@ class ALSScorer(BaseScorer):
 
     def __init__(self, params: ALSParams | None = None) -> None:
         self.p = params or ALSParams()
+        self.input = "in-memory training matrix"  # what the fit read (the spark engine may read a table)
         self.item_factors = np.zeros((0, 0), dtype=np.float32)
         self.user_factors = np.zeros((0, 0), dtype=np.float32)
         self._yty = np.zeros((0, 0), dtype=np.float64)
@@ -67,10 +68,17 @@ class ALSScorer(BaseScorer):
 
     def _fit_spark(self, data: TrainData) -> ALSScorer:
         """The item factors from Spark ML's implicit ALS (users are folded in at serving time)."""
-        from recloop.retrieval.als_spark import spark_item_factors
+        from recloop.retrieval.als_spark import spark_item_factors, spark_item_factors_from_table
 
-        coo = data.matrix().tocoo()
         p = self.p
+        if data.origin is not None:  # rows of a Delta table: Spark reads its parquet files itself
+            self.input = f"{data.origin} (parquet, read by Spark)"
+            self.set_item_factors(spark_item_factors_from_table(
+                data, factors=p.factors, reg_param=p.spark_reg_param, alpha=p.alpha,
+                iterations=p.iterations, seed=p.seed, master=p.spark_master))  # fmt: skip
+            return self
+        self.input = "in-memory training matrix"
+        coo = data.matrix().tocoo()
         self.set_item_factors(spark_item_factors(
             coo.row, coo.col, coo.data, data.n_items, factors=p.factors, reg_param=p.spark_reg_param,
             alpha=p.alpha, iterations=p.iterations, seed=p.seed, master=p.spark_master))  # fmt: skip

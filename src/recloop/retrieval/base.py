@@ -15,7 +15,32 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["BaseScorer", "ItemItemScorer", "TrainData", "history_matrix", "top_k"]
+__all__ = ["ORIGIN_ATTR", "BaseScorer", "ItemItemScorer", "TableOrigin", "TrainData", "history_matrix",
+           "top_k"]
+
+# the key of a pandas frame's ``attrs`` that names the table its rows were read from
+ORIGIN_ATTR = "recloop.origin"
+
+
+@dataclass(frozen=True)
+class TableOrigin:
+    """Where training rows can be read again: a Delta event table at a version.
+
+    ``files`` are the parquet files of that version; ``item_ids`` is the catalog (item id per
+    item index); ``user_keys`` pairs each int user id that training uses with the table's
+    text id where the two differ (ids that are not canonical decimals; see ``merge_live_events``).
+    A :class:`TrainData` built from such rows is, per user, a prefix of that user's
+    interactions in canonical event order (every split of the protocols is).
+    """
+
+    path: str
+    version: int
+    files: tuple[str, ...]
+    item_ids: tuple[int, ...]
+    user_keys: tuple[tuple[int, str], ...] = ()
+
+    def __str__(self) -> str:
+        return f"delta:{self.path}@v{self.version}"
 
 
 @dataclass(frozen=True)
@@ -32,6 +57,7 @@ class TrainData:
     ratings: np.ndarray
     timestamps: np.ndarray
     n_items: int
+    origin: TableOrigin | None = None
 
     @property
     def n_users(self) -> int:
@@ -46,6 +72,7 @@ class TrainData:
         ratings: np.ndarray,
         timestamps: np.ndarray,
         n_items: int,
+        origin: TableOrigin | None = None,
     ) -> TrainData:
         """Build from raw user ids per event (in event order) and item indices."""
         uniq, dense = np.unique(np.asarray(user_ids, dtype=np.int64), return_inverse=True)
@@ -56,6 +83,7 @@ class TrainData:
             ratings=np.asarray(ratings, dtype=np.float32),
             timestamps=np.asarray(timestamps, dtype=np.int64),
             n_items=n_items,
+            origin=origin,
         )
 
     def matrix(self) -> sp.csr_matrix:
