@@ -45,7 +45,8 @@ def test_spark_derives_the_pipelines_training_matrix_from_the_parquet_files(
     rows = _table_pairs(_session("local[2]"), td).collect()
     users = np.array([r["user"] for r in rows])
     items = np.array([r["item"] for r in rows])
-    got = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (users, items)), shape=(td.n_users, td.n_items))
+    ones = np.ones(len(rows), dtype=np.float32)
+    got = sp.csr_matrix((ones, (users, items)), shape=(td.n_users, td.n_items))
     want = td.matrix()
     assert len(rows) == want.nnz and (got != want).nnz == 0
 
