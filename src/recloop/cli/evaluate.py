@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from recloop.cli.output import console, fail, guarded, progress_bar
+from recloop.cli.output import AsOfOption, SourceOption, console, fail, guarded, progress_bar
 from recloop.config import Settings, get_settings
 from recloop.data import Dataset, load_dataset
 from recloop.evaluation.baselines import BASELINE_NAMES
@@ -121,15 +121,13 @@ def evaluate(
     limit: Annotated[int | None, typer.Option(help="P2: replay only the first N events")] = None,
     p2_variant: Annotated[P2Variant, typer.Option(help=_VARIANT_HELP)] = P2Variant.standard,
     task: Annotated[TaskName, typer.Option(help="topn (P1/P2 lists) or rating (RMSE/MAE)")] = TaskName.topn,
-    source: Annotated[
-        str | None, typer.Option(help="the events: movielens (default) or delta:PATH (the event archive)")
-    ] = None,
-    as_of: Annotated[
-        str | None, typer.Option(help="with delta:PATH: a table version or an ISO timestamp (time travel)")
-    ] = None,
+    source: SourceOption = None,
+    as_of: AsOfOption = None,
 ) -> None:
     """Run models on the same split of one protocol (or the rating task) and print one table."""
     if task is TaskName.rating:
+        if source is not None or as_of is not None:
+            fail("--source/--as-of apply to --task topn; the rating task reads MovieLens's ratings")
         _evaluate_rating(models, json_path)
         return
     if protocol is None:

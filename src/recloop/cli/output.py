@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,13 +21,21 @@ from typer.core import TyperGroup
 
 from recloop.errors import ConfigError, DataError, DependencyUnavailableError, RecloopError
 
-__all__ = ["GuardedGroup", "PlainHelpGroup", "command_group", "console", "err_console", "exit_code",
-           "fail", "guarded", "progress_bar", "say"]  # fmt: skip
+__all__ = ["AsOfOption", "GuardedGroup", "PlainHelpGroup", "SourceOption", "command_group", "console",
+           "err_console", "exit_code", "fail", "guarded", "progress_bar", "say"]  # fmt: skip
 
 # a pipe gets wide tables instead of truncated 80-column ones
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 T = TypeVar("T")
+
+# the events a command reads: shared by `recloop train` and `recloop evaluate`
+SourceOption = Annotated[
+    str | None, typer.Option(help="the events: movielens (default) or delta:PATH (the event archive)")
+]
+AsOfOption = Annotated[
+    str | None, typer.Option(help="with delta:PATH: a table version or an ISO timestamp (time travel)")
+]
 
 EXIT_CODES: tuple[tuple[type[RecloopError], int], ...] = (
     (ConfigError, 78),  # sysexits EX_CONFIG: fix the settings

@@ -10,7 +10,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from recloop.cli.evaluate import render_report
-from recloop.cli.output import console, err_console, fail, guarded
+from recloop.cli.output import AsOfOption, SourceOption, console, err_console, fail, guarded
 from recloop.config import Settings, get_settings
 from recloop.data import load_dataset
 from recloop.ranking.bundle import TwoStageConfig
@@ -37,12 +37,8 @@ def train(
     index: Annotated[
         str, typer.Option(help="ALS vector index: flat (exact) | hnsw | ivf (large catalogs)")
     ] = "flat",
-    source: Annotated[
-        str | None, typer.Option(help="training data: movielens (default) or delta:PATH (the event archive)")
-    ] = None,
-    as_of: Annotated[
-        str | None, typer.Option(help="with delta:PATH: a table version or an ISO timestamp (time travel)")
-    ] = None,
+    source: SourceOption = None,
+    as_of: AsOfOption = None,
     engine: Annotated[
         str, typer.Option(help="who fits ALS: implicit (local) | spark (recloop[spark])")
     ] = "implicit",

@@ -42,12 +42,18 @@ def spark_item_factors(
     reg_param: float, alpha: float, iterations: int, seed: int, master: str = "local[*]",
 ) -> np.ndarray:  # fmt: skip
     """Fit implicit ALS on Spark over (user, item, count) triples; item factors (n_items, factors)."""
-    from pyspark.ml.recommendation import ALS
-
     spark = _session(master)
     spark.sparkContext.setLogLevel("ERROR")
     rows = list(zip(users.tolist(), items.tolist(), counts.astype(float).tolist(), strict=True))
     frame = spark.createDataFrame(rows, schema="user int, item int, rating double")
+    return _fit(frame, n_items, factors, reg_param, alpha, iterations, seed)
+
+
+def _fit(frame: Any, n_items: int, factors: int, reg_param: float, alpha: float, iterations: int,
+         seed: int) -> np.ndarray:  # fmt: skip
+    """Implicit ALS over a (user, item, rating) Spark frame; item factors float32 (n_items, factors)."""
+    from pyspark.ml.recommendation import ALS
+
     model = ALS(rank=factors, regParam=reg_param, alpha=alpha, maxIter=iterations, seed=seed,
                 implicitPrefs=True, userCol="user", itemCol="item", ratingCol="rating",
                 nonnegative=False, coldStartStrategy="drop").fit(frame)  # fmt: skip
@@ -99,7 +105,6 @@ def spark_item_factors_from_table(
     """Item factors (n_items, factors) of implicit ALS fitted on Spark over the rows of
     ``data.origin`` read from its parquet files; the pairs Spark derives are checked
     against ``data`` (per-user counts) and a mismatch is an error, not a silent refit."""
-    from pyspark.ml.recommendation import ALS
     from pyspark.sql import functions as F
 
     spark = _session(master)
@@ -114,11 +119,6 @@ def spark_item_factors_from_table(
         raise DataError(f"Spark read {int(got.sum())} training pairs from {data.origin}, the pipeline has "
                         f"{int(want.sum())} ({bad} users differ): the table changed under the training run "
                         "or its rows break the canonical order; retrain with --as-of a fixed version")
-    model = ALS(rank=factors, regParam=reg_param, alpha=alpha, maxIter=iterations, seed=seed,
-                implicitPrefs=True, userCol="user", itemCol="item", ratingCol="rating",
-                nonnegative=False, coldStartStrategy="drop").fit(pairs)  # fmt: skip
-    out = np.zeros((data.n_items, factors), dtype=np.float32)
-    for row in model.itemFactors.collect():
-        out[int(row["id"])] = np.asarray(row["features"], dtype=np.float32)
+    out = _fit(pairs, data.n_items, factors, reg_param, alpha, iterations, seed)
     pairs.unpersist()
     return out
