@@ -3,7 +3,7 @@
 Usage::
 
     RECLOOP_HOME=HOME python benchmarks/stability_validation.py [--limit 3000]
-        [--strengths 0,0.1,0.3,0.5] [--json PATH]
+        [--strengths 0,0.05,0.1,0.15,0.2,0.3,0.5] [--json PATH]
 
 The P2 bootstrap (first 80% of events, shared/EVALUATION.md) is split again in time:
 the champion's registered recipe is fitted once on its first 80%, then the next
@@ -70,7 +70,7 @@ def main() -> None:
     """Fit once, replay per strength, print, write JSON."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--limit", type=int, default=3000)
-    ap.add_argument("--strengths", default="0,0.1,0.3,0.5")
+    ap.add_argument("--strengths", default="0,0.05,0.1,0.15,0.2,0.3,0.5")
     ap.add_argument("--json", type=Path, default=RESULTS)
     args = ap.parse_args()
     settings = get_settings()

@@ -214,7 +214,7 @@ class Settings(BaseSettings):
         "stability off",
     )  # fmt: skip
     stability_strength: float = Field(
-        default=0.3, ge=0.0, le=2.0,
+        default=0.1, ge=0.0, le=2.0,
         description="head start of an item the user was just shown, as a share of the score spread "
         "of the top 50 (docs/FEEDBACK.md); 0 turns list stability off",
     )  # fmt: skip

@@ -28,7 +28,7 @@ from recloop.serving.demotion import negative_similarity
 
 __all__ = ["SHOWN_KEEP", "SHOWN_LIST_BYTES", "STABILITY_DEPTH", "STABILITY_STRENGTH", "Stability"]
 
-STABILITY_STRENGTH = 0.3
+STABILITY_STRENGTH = 0.1
 STABILITY_DEPTH = 50
 SHOWN_KEEP = 10  # the items a person sees first: a client asking for 100 saw the first 10
 SHOWN_LIST_BYTES = 300  # one remembered list of 10 items: key, array, LRU node
