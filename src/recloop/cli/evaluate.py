@@ -116,6 +116,14 @@ def _events_of(settings: Settings, data: Dataset, source: str | None, as_of: str
     return dataclasses.replace(data, interactions=inter, source=label or data.source)
 
 
+def _say_sample(report: EvaluationReport) -> None:
+    """One line under the table when P2 scored only a sample of the replayed events."""
+    if "replay_sample" in report.data:
+        s = report.data["replay_sample"]
+        console.print(f"P2 scored a seeded sample of {s['scored']:,} of {s['of']:,} replayed events "
+                      f"(seed {s['seed']}); every event was ingested")  # fmt: skip
+
+
 def evaluate(
     protocol: Annotated[
         ProtocolName | None, typer.Option(help="p1 (temporal hold-out) or p2 (replay); --task topn")
@@ -166,10 +174,7 @@ def evaluate(
         if negatives:
             report.data["variant"] = "negatives"
     console.print(render_report(report))
-    if "replay_sample" in report.data:
-        s = report.data["replay_sample"]
-        console.print(f"P2 scored a seeded sample of {s['scored']:,} of {s['of']:,} replayed events "
-                      f"(seed {s['seed']}); every event was ingested")  # fmt: skip
+    _say_sample(report)
     for alias in ("champion", "challenger") if not negatives else ():
         if alias in report.models:  # keep the registered version's figures for the dashboard
             version = report.models[alias].params.get("version")
