@@ -115,6 +115,11 @@ class RedisStateConfig(BaseModel):
         description="serve although the Redis server would lose acknowledged events on a restart "
         "(no AOF and no RDB snapshots); see docs/durability.md",
     )
+    idempotency_window_s: float = Field(
+        default=86_400.0, gt=0,
+        description="a re-sent event id is recognised (and ignored) for at least this long; the id "
+        "sets expire after it, so their memory is bounded by the event rate, not the users",
+    )  # fmt: skip
 
     @field_validator("url")
     @classmethod

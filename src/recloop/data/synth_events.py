@@ -11,6 +11,8 @@ item's cluster, the item's quality and the user's bias, with noise.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from recloop.data.synth_items import N_BUCKETS, Catalog, sorted_search
@@ -19,6 +21,8 @@ from recloop.data.synth_spec import SynthSpec
 __all__ = ["EXPLORE", "EventChunk", "activity", "event_chunk"]
 
 EXPLORE = 0.1
+MAX_CATALOG_SHARE = 0.3  # the most active user sees at most this share of the catalog
+MAX_OVER_MEAN = 60.0  # ... and at most this many times the mean activity
 MAX_REDRAWS = 60
 GAP_MEAN_S = 90.0  # seconds between two events of one session
 EventChunk = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -36,7 +40,8 @@ def _fix_total(n: np.ndarray, target: int, lo: int, hi: int, rng: np.random.Gene
 def activity(spec: SynthSpec, rng: np.random.Generator) -> np.ndarray:
     """Events per user, int64 (n_users,), summing exactly to ``spec.events``."""
     lo = spec.min_events
-    hi = max(lo, int(spec.items * 0.3), -(-spec.events // spec.users))
+    mean = spec.events / spec.users
+    hi = max(lo, int(min(spec.items * MAX_CATALOG_SHARE, mean * MAX_OVER_MEAN)), math.ceil(mean))
     raw = (1.0 - rng.random(spec.users)) ** (-1.0 / spec.pareto) - 1.0  # Pareto (Lomax), >= 0
     low, high = 0.0, float(spec.events)
     for _ in range(60):  # the scale that makes the capped totals meet the target
