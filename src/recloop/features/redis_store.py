@@ -12,8 +12,11 @@ Keys (``P`` is the configured prefix; nothing outside ``P:*`` is touched):
   trimmed by :meth:`RedisFeatureStore.trim_log` once an archiver has committed
   it elsewhere (``recloop archive run --trim``), never before;
 * ``P:u:<user_id>`` STRING of 17-byte records ``<iBdf`` (item, type code,
-  timestamp, rating), one APPENDed per event, so a history is one GET parsed
-  by one ``np.frombuffer``. (A LIST read with LRANGE costs ~0.5 ms for 300
+  timestamp, rating), one added per event, so a history is one GET parsed
+  by one ``np.frombuffer``. The script rewrites the string (GET + SET) rather
+  than APPEND: APPEND grows a string's allocation greedily (to twice its length
+  below 1 MB), which cost ~40% of the histories' memory
+  (benchmarks/store_memory.py). (A LIST read with LRANGE costs ~0.5 ms for 300
   elements in redis-py's pure-Python reply parser; one string costs ~45 µs.);
 * ``P:counts`` HASH type -> count; ``P:nusers`` counter of distinct users;
 * ``P:items`` HASH item -> 40 bytes ``<ddddd`` (count, trend value, trend
@@ -22,7 +25,7 @@ Keys (``P`` is the configured prefix; nothing outside ``P:*`` is touched):
 
 An append batch is one Lua script call (chunks of 500 events): per event,
 the id is looked up in the older buckets, then SADD into the current one
-decides; a new id gets its sequence number, XADD, APPEND, counter and
+decides; a new id gets its sequence number, XADD, the history record, counter and
 item-stats updates, all inside the one atomic script. Events are validated
 before the call so the script cannot fail half-way.
 
@@ -95,7 +98,11 @@ for i = 1, #KEYS - base do
     local seq = redis.call('INCR', KEYS[1])
     redis.call('XADD', KEYS[2], '0-' .. seq, 'e', ARGV[a + 8])
     local record = ARGV[a + 7]
-    if redis.call('APPEND', KEYS[base + i], record) == #record then
+    local history = redis.call('GET', KEYS[base + i])
+    if history then
+      redis.call('SET', KEYS[base + i], history .. record)
+    else
+      redis.call('SET', KEYS[base + i], record)
       redis.call('INCR', KEYS[4])
     end
     redis.call('HINCRBY', KEYS[3], ARGV[a + 2], 1)
