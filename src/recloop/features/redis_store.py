@@ -42,7 +42,6 @@ docs/durability.md).
 from __future__ import annotations
 
 import math
-import struct
 import threading
 import time
 from collections.abc import Sequence
@@ -57,7 +56,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from recloop.errors import ConfigError
-from recloop.events.schema import EVENT_TYPES, NEGATIVE_TYPES, Event, EventType
+from recloop.events.schema import Event, EventType
+from recloop.features.history import pack_record, user_live
 from recloop.features.redis_durability import Durability, check_durability
 from recloop.features.redis_keys import delete_prefix, redact, talking_to
 from recloop.features.store import UserLive, check_events, check_factor, zero_item_stats
@@ -68,12 +68,6 @@ __all__ = ["RedisFeatureStore"]
 log = structlog.get_logger(__name__)
 
 _CHUNK = 500
-_RECORD_STRUCT = struct.Struct("<iBdf")
-_RECORD = np.dtype([("item", "<i4"), ("type", "u1"), ("ts", "<f8"), ("rating", "<f4")])
-_TYPE_CODE = {t: i for i, t in enumerate(EVENT_TYPES)}
-_IS_NEGATIVE = np.array(
-    [t in NEGATIVE_TYPES for t in EVENT_TYPES] + [False] * (256 - len(EVENT_TYPES)), dtype=bool
-)
 _FIXED_KEYS = ("seq", "log", "counts", "nusers", "items")
 ID_BUCKETS = 24  # the idempotency window is cut into this many buckets (one more is kept)
 
@@ -145,28 +139,6 @@ def _frozen(arr: np.ndarray, dtype: type[np.generic]) -> np.ndarray:
     out = np.ascontiguousarray(arr, dtype=dtype)
     out.setflags(write=False)
     return out
-
-
-def _user_live(user_id: str, raw: bytes | None) -> UserLive:
-    """A user's history from their packed records (see the module docstring)."""
-    if not raw:
-        return UserLive.empty(user_id)
-    rec = np.frombuffer(raw, dtype=_RECORD)
-    neg = _IS_NEGATIVE[rec["type"]]
-    pos = ~neg
-    counts = np.bincount(rec["type"], minlength=len(EVENT_TYPES))
-    return UserLive(
-        user_id,
-        _frozen(rec["item"][pos], np.int64),
-        _frozen(rec["ts"][pos], np.float64),
-        _frozen(rec["rating"][pos], np.float32),
-        _frozen(rec["item"][neg], np.int64),
-        {EVENT_TYPES[i]: int(c) for i, c in enumerate(counts.tolist()) if c},
-        float(rec["ts"].min()),
-        float(rec["ts"].max()),
-        tuple(EVENT_TYPES[t] for t in rec["type"][pos].tolist()),
-        _frozen(rec["ts"][neg], np.float64),
-    )
 
 
 def _load_item_stats(stats: ItemStats, raw: dict[bytes, bytes], n_items: int, prefix: str) -> None:
@@ -267,7 +239,7 @@ class RedisFeatureStore:
         for e in chunk:
             keys.append(self._user_key(e.user_id))
             rating = e.rating
-            record = _RECORD_STRUCT.pack(e.item, _TYPE_CODE[e.type], e.timestamp, rating)
+            record = pack_record(e)
             args += [
                 e.event_id,
                 e.type,
@@ -290,7 +262,7 @@ class RedisFeatureStore:
         """See :meth:`FeatureStore.user_events`; one GET."""
         with self._talking():
             raw = self._r.get(self._user_key(user_id))
-        return _user_live(user_id, raw)
+        return user_live(user_id, raw)
 
     def item_stats(self) -> ItemStats:
         """The local mirror of ``P:items`` (see the module docstring)."""
