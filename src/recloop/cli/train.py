@@ -90,5 +90,5 @@ def train(
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         payload = {**result.report.to_dict(), "version": v.version, "timings": result.timings,
-                   "data_source": label or "movielens"}  # fmt: skip
+                   "data_source": label or (data.source if settings.data.dir else "movielens")}  # fmt: skip
         json_path.write_text(json.dumps(payload, indent=2))
