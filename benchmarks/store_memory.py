@@ -18,8 +18,11 @@ time order, 500 per call, into:
   item-stats hash (it grows with the catalog, not the users). Per-component bytes from
   ``MEMORY USAGE`` (every user key summed; the log and id sets whole).
 * **embedded**: a SQLite file (its size after a checkpoint: the durable log with its
-  unique id index) and the process's resident memory growth while the store holds the
-  histories (``/proc/self/statm``, after ``gc.collect()``).
+  unique id index, the backend's only durable record) and the bytes of the per-user
+  state in memory (``sys.getsizeof`` of the users dict, its keys and packed buffers).
+
+The id sets hold what arrived within the idempotency window, whatever the users: their
+cost is given per event (bytes per id in a set of these ids; x events per window).
 
 Figures are scaled to one million users (bytes / users * 1e6, in GiB); the issue's bar
 is 0.8 GiB of Redis per 1M users. Writes JSON with every phase and the component sizes.
@@ -33,6 +36,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -113,6 +117,16 @@ def _usage(client: redis.Redis, pattern: str) -> int:
     return sum(int(client.memory_usage(k, samples=0) or 0) for k in keys)
 
 
+def _id_bytes(client: redis.Redis, events: list[Event]) -> float:
+    """Bytes per id of a set holding these events' ids (what a 24 h window holds per event)."""
+    key = "store-memory:ids-cost"
+    for start in range(0, len(events), 10_000):
+        client.sadd(key, *[e.event_id for e in events[start : start + 10_000]])
+    used = int(client.memory_usage(key, samples=0) or 0)
+    client.delete(key)
+    return used / len(events)
+
+
 def redis_run(client: redis.Redis, port: int, events: list[Event], users: int, items: int) -> dict[str, Any]:
     """Load, then trim the log, then let the id buckets expire; used_memory at each phase."""
     client.flushdb()  # this benchmark's own server: nothing else lives there
@@ -135,31 +149,32 @@ def redis_run(client: redis.Redis, port: int, events: list[Event], users: int, i
     phases["steady_per_user_state"] = phases["steady"] - parts["items_catalog"]
     assert len(store.user_events(events[0].user_id)) > 0
     store.close()
+    id_cost = _id_bytes(client, events)
     per_m = {k: v / users * 1e6 / GIB for k, v in phases.items()}
     return {"bytes": phases, "gib_per_1m_users": per_m, "components_bytes": parts,
             "bytes_per_user_history": parts["histories"] / users, "load_s": wall,
+            "id_set_bytes_per_event": id_cost,
+            "ids_gib_per_1m_events_in_window": id_cost * 1e6 / GIB,
             "events_per_s": len(events) / wall}  # fmt: skip
 
 
-def _rss() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+def _held(store: SQLiteFeatureStore) -> int:
+    """Bytes of the store's per-user state: the users dict, its keys and packed buffers."""
+    users = store._users
+    return sys.getsizeof(users) + sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in users.items())
 
 
 def sqlite_run(events: list[Event], users: int, items: int) -> dict[str, Any]:
-    """Load into a SQLite-backed store; file size and resident memory growth."""
+    """Load into a SQLite-backed store; file size and the per-user state's bytes in memory."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "state.db"
-        gc.collect()
-        before = _rss()
         store = SQLiteFeatureStore(path, items)
         wall = _load(store, events, "embedded")
-        gc.collect()
-        held = _rss() - before
+        held = _held(store)
         store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         size = sum(p.stat().st_size for p in Path(tmp).iterdir())
         store.close()
-    return {"file_bytes": size, "rss_growth_bytes": held,
+    return {"file_bytes": size, "memory_bytes": held,
             "gib_per_1m_users": {"file": size / users * 1e6 / GIB, "memory": held / users * 1e6 / GIB},
             "load_s": wall, "events_per_s": len(events) / wall}  # fmt: skip
 
@@ -185,13 +200,14 @@ def main() -> None:
             gc.collect()
     table = Table(title="feature store memory, GiB per 1M users (issue bar: Redis < 0.8)")
     for col in ("shape", "events/user", "redis loaded", "log trimmed", "steady", "steady w/o catalog",
-                "B/user history", "sqlite file", "embedded RAM"):
+                "B/user history", "B/id", "sqlite file", "embedded RAM"):
         table.add_column(col, justify="right")
     for shape, r in runs.items():
         g, e = r["redis"]["gib_per_1m_users"], r["embedded"]["gib_per_1m_users"]
         table.add_row(shape, f"{r['events_per_user']:.1f}", f"{g['loaded']:.2f}", f"{g['log_trimmed']:.2f}",
                       f"{g['steady']:.2f}", f"{g['steady_per_user_state']:.2f}",
                       f"{r['redis']['bytes_per_user_history']:,.0f}",
+                      f"{r['redis']['id_set_bytes_per_event']:.0f}",
                       f"{e['file']:.2f}", f"{e['memory']:.2f}")  # fmt: skip
     console.print(table)
     args.json.parent.mkdir(parents=True, exist_ok=True)
