@@ -79,9 +79,18 @@ class ItemKNNParams(BaseModel):
 
 
 class EASEParams(BaseModel):
-    """EASE hyperparameters (tuned on the P1 validation split)."""
+    """EASE hyperparameters (tuned on the P1 validation split) and its scale limits.
+
+    EASE inverts a dense Gram matrix over the ``max_items`` most active items (the
+    others get no EASE score; the other sources score them): memory ~12 bytes x
+    max_items^2 while fitting (20,000 items: 4.8 GB). Above ``sparse_above`` covered
+    items its weights keep only the ``neighbors`` largest per row (8 bytes each).
+    """
 
     l2: float = 500.0
+    max_items: int = Field(default=20_000, ge=1)
+    sparse_above: int = Field(default=4096, ge=1)
+    neighbors: int = Field(default=500, ge=1)
 
 
 class ModelParams(BaseModel):

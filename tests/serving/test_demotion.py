@@ -7,6 +7,7 @@ import pytest
 
 from recloop.retrieval.candidates import CandidateSources
 from recloop.retrieval.history import History
+from recloop.retrieval.itemmatrix import ItemMatrix
 from recloop.retrieval.sources import SourceSpec
 from recloop.retrieval.sources.itemitem import EASESource, ItemKNNSource, RecencyWindow
 from recloop.retrieval.sources.popularity import PopularSource
@@ -19,8 +20,8 @@ def _sources() -> CandidateSources:
     ease[0, 1], ease[0, 2] = 1.0, 0.5  # item 0's neighbours: 1 (nearest), then 2
     knn[0, 1], knn[0, 2] = 0.8, 0.4
     return CandidateSources([
-        EASESource(SourceSpec(kind="ease", quota=5), ease, RecencyWindow()),
-        ItemKNNSource(SourceSpec(kind="itemknn", quota=5), knn, RecencyWindow()),
+        EASESource(SourceSpec(kind="ease", quota=5), ItemMatrix.from_dense(ease), RecencyWindow()),
+        ItemKNNSource(SourceSpec(kind="itemknn", quota=5), ItemMatrix.from_dense(knn), RecencyWindow()),
         PopularSource(SourceSpec(kind="popular", quota=5)),
     ], 6)  # fmt: skip
 

@@ -37,7 +37,7 @@ def negative_similarity(items: np.ndarray, history: History, sources: CandidateS
         matrix = src.similarity() if src.explained_by == src.kind else None
         if matrix is None:
             continue
-        rows = np.maximum(matrix[neg].astype(np.float64), 0.0)  # (m, n_items)
+        rows = np.maximum(matrix.rows(neg).astype(np.float64), 0.0)  # (m, n_items)
         rows[np.arange(len(neg)), neg] = 0.0  # an item's own diagonal says nothing
         top = rows.max(axis=1, keepdims=True)
         top[top == 0] = 1.0
