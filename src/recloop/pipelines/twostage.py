@@ -25,7 +25,7 @@ from recloop.ranking.ranker import LambdaRanker, RankingFrame
 from recloop.rating import BiasedMF, Ratings
 from recloop.retrieval.candidates import CandidateConfig, CandidateSources, default_candidates
 from recloop.retrieval.history import History
-from recloop.retrieval.index import IndexConfig, build_index, recall_against_exact
+from recloop.retrieval.index import IndexConfig
 from recloop.retrieval.sources import FitContext, source_kind
 from recloop.retrieval.sources.als import ALSSource
 from recloop.retrieval.trending import ItemStats
@@ -150,10 +150,12 @@ def fit_two_stage(
 
 
 def _index_recall(sources: CandidateSources) -> dict[str, float]:
-    """How much the ALS source's approximate index loses against exact search (none if exact)."""
+    """How much the ALS source's approximate index loses against exact search (none if exact).
+
+    Measured when the index was built (:func:`recloop.retrieval.index_choice.choose_index`).
+    """
     src = next((s for s in sources.sources if isinstance(s, ALSSource)), None)
-    if src is None or src.params.index.type == "flat":
+    if src is None or src.report is None or src.report.kind == "flat":
         return {}
-    exact = build_index(IndexConfig(type="flat"), src.als.item_factors)
-    queries = src.als.user_factors[:: max(1, len(src.als.user_factors) // 300)]
-    return {"index_recall10_vs_exact": recall_against_exact(src.index, exact, queries, 10)}
+    out = {"index_recall10_vs_exact": src.report.recall10}
+    return out | ({"index_nprobe": float(src.report.nprobe)} if src.report.nprobe else {})
