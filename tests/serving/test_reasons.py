@@ -10,8 +10,8 @@ from recloop.config import ALSParams
 from recloop.retrieval.als import ALSScorer
 from recloop.retrieval.candidates import CandidateSources
 from recloop.retrieval.history import History
-from recloop.retrieval.itemmatrix import ItemMatrix
 from recloop.retrieval.index import IndexConfig, build_index
+from recloop.retrieval.itemmatrix import ItemMatrix
 from recloop.retrieval.sequence import TransitionScorer
 from recloop.retrieval.sources import SourceSpec
 from recloop.retrieval.sources.als import ALSSource

@@ -35,7 +35,7 @@ def train(
     json_path: Annotated[Path | None, typer.Option("--json", help="write the P1 report here")] = None,
     max_queries: Annotated[int, typer.Option(help="ranker training queries (speed/quality)")] = 5000,
     index: Annotated[
-        str, typer.Option(help="ALS vector index: auto (flat up to 50k items, tuned IVF above) | flat | hnsw | ivf")
+        str, typer.Option(help="ALS index: auto (flat to 50k items, tuned IVF above) | flat | hnsw | ivf")
     ] = "auto",
     source: SourceOption = None,
     as_of: AsOfOption = None,

@@ -19,7 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from recloop.retrieval.index import FaissIndex, FlatIndex, IndexConfig, IVFIndex, build_index, recall_against_exact
+from recloop.retrieval.index import (
+    FaissIndex,
+    FlatIndex,
+    IndexConfig,
+    IVFIndex,
+    build_index,
+    recall_against_exact,
+)
 
 __all__ = ["IndexReport", "choose_index", "read_report"]
 
@@ -58,7 +65,9 @@ def _sample(queries: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     return queries[np.sort(rng.choice(len(queries), size=n, replace=False))]
 
 
-def choose_index(config: IndexConfig, vectors: np.ndarray, queries: np.ndarray) -> tuple[FaissIndex, IndexReport]:
+def choose_index(
+    config: IndexConfig, vectors: np.ndarray, queries: np.ndarray
+) -> tuple[FaissIndex, IndexReport]:
     """Build the index for float32 (n, d) ``vectors`` and measure its recall@10 on (q, d) ``queries``."""
     n = len(vectors)
     q = _sample(queries if len(queries) else vectors, MAX_QUERIES)

@@ -31,7 +31,9 @@ _BLOCK_BUDGET = 20_000_000  # product entries per block: ~240 MB of scipy tempor
 class ItemMatrix:
     """A float32 (n, n) item-item matrix: CSR always, dense too when ``n <= dense_max``."""
 
-    def __init__(self, csr: sp.csr_matrix, dense: np.ndarray | None = None, dense_max: int = DENSE_MAX) -> None:
+    def __init__(
+        self, csr: sp.csr_matrix, dense: np.ndarray | None = None, dense_max: int = DENSE_MAX
+    ) -> None:
         self.csr = sp.csr_matrix(csr, dtype=np.float32)
         self.n = int(self.csr.shape[0])
         if dense is None and self.n <= dense_max:

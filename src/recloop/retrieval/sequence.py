@@ -64,4 +64,5 @@ class TransitionScorer(BaseScorer):
         return self.trans.weighted_rows(last, recency_weights(len(last), self.decay))
 
     def params(self) -> dict[str, Any]:
-        return {"window": self.window, "last_n": self.last_n, "decay": self.decay, "neighbors": self.neighbors}
+        return {"window": self.window, "last_n": self.last_n, "decay": self.decay,
+                "neighbors": self.neighbors}  # fmt: skip

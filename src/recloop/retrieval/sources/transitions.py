@@ -13,7 +13,6 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from recloop.retrieval.itemmatrix import ItemMatrix
-
 from recloop.retrieval.sequence import TransitionScorer
 from recloop.retrieval.sources.base import Display, FitContext, Query, SourceSpec, top_unseen
 
