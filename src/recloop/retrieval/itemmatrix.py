@@ -32,19 +32,20 @@ class ItemMatrix:
     """A float32 (n, n) item-item matrix: CSR always, dense too when ``n <= dense_max``."""
 
     def __init__(
-        self, csr: sp.csr_matrix, dense: np.ndarray | None = None, dense_max: int = DENSE_MAX
+        self, csr: sp.csr_matrix, dense: np.ndarray | None = None, dense_max: int | None = None
     ) -> None:
         self.csr = sp.csr_matrix(csr, dtype=np.float32)
         self.n = int(self.csr.shape[0])
-        if dense is None and self.n <= dense_max:
+        if dense is None and self.n <= (DENSE_MAX if dense_max is None else dense_max):
             dense = self.csr.toarray()
         self.dense = None if dense is None else np.asarray(dense, dtype=np.float32)
 
     @classmethod
-    def from_dense(cls, matrix: np.ndarray, dense_max: int = DENSE_MAX) -> ItemMatrix:
+    def from_dense(cls, matrix: np.ndarray, dense_max: int | None = None) -> ItemMatrix:
         """Wrap a dense float32 (n, n) array (zeros are not stored in the CSR)."""
         m = np.asarray(matrix, dtype=np.float32)
-        return cls(sp.csr_matrix(m), m if len(m) <= dense_max else None, dense_max)
+        keep = len(m) <= (DENSE_MAX if dense_max is None else dense_max)
+        return cls(sp.csr_matrix(m), m if keep else None, dense_max)
 
     @classmethod
     def empty(cls, n: int) -> ItemMatrix:
