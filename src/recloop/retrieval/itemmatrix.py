@@ -73,9 +73,17 @@ class ItemMatrix:
         """float32 (n,): sum over j of ``weights[j] * M[items[j]]`` (repeated items add up)."""
         if self.dense is not None:
             return np.asarray(weights @ self.dense[items], dtype=np.float32)
-        vec = sp.csr_matrix((np.asarray(weights, np.float32), (np.zeros(len(items), np.int64), items)),
-                            shape=(1, self.n))  # fmt: skip
-        return np.asarray((vec @ self.csr).toarray()[0], dtype=np.float32)
+        pos, lens = self._spans(items)
+        vals = np.repeat(np.asarray(weights, dtype=np.float64), lens) * self.csr.data[pos]
+        return np.bincount(self.csr.indices[pos], weights=vals, minlength=self.n).astype(np.float32)
+
+    def _spans(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions in the CSR arrays of the rows ``items`` (concatenated), and each row's length."""
+        rows = np.asarray(items, dtype=np.int64)
+        starts = np.asarray(self.csr.indptr[rows], dtype=np.int64)
+        lens = np.asarray(self.csr.indptr[rows + 1], dtype=np.int64) - starts
+        ends = np.cumsum(lens)
+        return np.repeat(starts - ends + lens, lens) + np.arange(int(ends[-1]) if len(ends) else 0), lens
 
     def rows(self, items: np.ndarray) -> np.ndarray:
         """float32 (len(items), n): the dense rows of ``items``."""
