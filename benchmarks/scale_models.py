@@ -148,8 +148,8 @@ def one_size(n_items: int, n_users: int, n_events: int, ease_cap: int, hnsw: boo
     data: TrainData = box["data"]
 
     def columnar() -> dict[str, Any]:
-        cols = ColumnarHistories.from_events(data.user_ids[data.users].astype(str), data.items,
-                                             data.timestamps, data.ratings)  # fmt: skip
+        cols = ColumnarHistories.from_events(data.user_ids[data.users], data.items, data.timestamps,
+                                             data.ratings)  # fmt: skip
         return {"kept_mb": round(cols.nbytes / MB, 1), "bytes_per_event": round(cols.nbytes / n_events, 1)}
 
     stage("histories", columnar, row, say)

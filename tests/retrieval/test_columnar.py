@@ -43,3 +43,15 @@ def test_save_and_memory_mapped_load_round_trip(tmp_path: Path) -> None:
     for user in LISTS:
         assert back.lists(user) == cols.lists(user)
     assert back.most_active(3) == cols.most_active(3)
+
+
+def test_int_and_text_ids_give_the_same_histories() -> None:
+    users = np.array([10, 9, 10, 100, 9])
+    items, stamps, ratings = np.arange(5), np.arange(5) * 10, np.ones(5)
+    by_int = ColumnarHistories.from_events(users, items, stamps, ratings)
+    by_text = ColumnarHistories.from_events(users.astype(str), items, stamps, ratings)
+    objects = np.array([10, "9", 10, 100, "9"], dtype=object)  # ids of live events may be text
+    mixed = ColumnarHistories.from_events(objects, items, stamps, ratings)
+    for cols in (by_int, by_text, mixed):
+        assert cols.users.tolist() == ["10", "100", "9"]  # text order: what the lookup searches
+        assert cols.lists("10")[0] == [0, 2] and cols.lists("9")[0] == [1, 4] and cols.lists("100")[0] == [3]

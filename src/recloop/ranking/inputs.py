@@ -24,7 +24,7 @@ def item_stats(dataset: Dataset, frame: pd.DataFrame, half_life_days: float) -> 
 
 def columnar_histories(dataset: Dataset, frame: pd.DataFrame) -> ColumnarHistories:
     """Every user's events of ``frame`` (time ordered) as columnar arrays, without per-user lists."""
-    users = frame["user_id"].astype(str).to_numpy()
+    users = frame["user_id"].to_numpy()
     items, stamps = dataset.item_index(frame["item_id"]), frame["timestamp"].to_numpy()
     return ColumnarHistories.from_events(users, items, stamps, frame["rating"].to_numpy())
 

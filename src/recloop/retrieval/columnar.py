@@ -37,9 +37,18 @@ class ColumnarHistories:
     @classmethod
     def from_events(cls, users: Sequence[str] | np.ndarray, items: np.ndarray, timestamps: np.ndarray,
                     ratings: np.ndarray) -> ColumnarHistories:  # fmt: skip
-        """From per-event arrays in time order (each user's order is kept)."""
-        ids = np.asarray(users).astype(str)
-        uniq, code = np.unique(ids, return_inverse=True)
+        """From per-event arrays in time order (each user's order is kept).
+
+        ``users`` may be ints or strings; only the distinct ids are turned into text, so
+        30M events of int ids never become 30M Python strings.
+        """
+        ids = np.asarray(users)
+        raw, code = np.unique(ids.astype(str) if ids.dtype.kind == "O" else ids, return_inverse=True)
+        names = raw.astype(str)
+        by_name = np.argsort(names, kind="stable")  # text order, for the binary search of :meth:`row`
+        rank = np.empty(len(names), dtype=np.int64)
+        rank[by_name] = np.arange(len(names))
+        uniq, code = names[by_name], rank[code.ravel()]
         order = np.argsort(code, kind="stable")
         indptr = np.concatenate([[0], np.cumsum(np.bincount(code, minlength=len(uniq)))]).astype(np.int64)
         return cls(uniq, indptr, np.asarray(items)[order].astype(np.int32),
