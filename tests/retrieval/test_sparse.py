@@ -192,3 +192,15 @@ def test_movielens_lists_are_the_dense_lists(movielens: Dataset) -> None:
         w = np.ones(len(h), dtype=np.float32)
         a, b = ease.matrix.weighted_rows(h, w), sparse.weighted_rows(h, w)
         assert top_k(a, 10, exclude=h).tolist() == top_k(b, 10, exclude=h).tolist()
+
+
+def test_row_max_is_the_largest_off_diagonal_entry_on_both_paths() -> None:
+    rng = np.random.default_rng(8)
+    dense = (rng.standard_normal((30, 30)) * (rng.random((30, 30)) < 0.2)).astype(np.float32)
+    dense[4, 4] = 9.0  # the diagonal never counts
+    dense[5] = 0.0  # an empty row: 0
+    rows = np.array([4, 5, 0, 4, 29])
+    ref = np.array([max(0.0, float(np.delete(dense[r], r).max())) for r in rows], dtype=np.float32)
+    for dense_max in (0, 4096):
+        got = ItemMatrix(sp.csr_matrix(dense), dense_max=dense_max).row_max(rows)
+        np.testing.assert_allclose(got, ref, rtol=1e-6)

@@ -98,6 +98,22 @@ class ItemMatrix:
             return self.dense[r[:, None], c[None, :]]
         return np.asarray(self.csr[r][:, c].toarray(), dtype=np.float32)
 
+    def row_max(self, items: np.ndarray) -> np.ndarray:
+        """float32 (len(items),): each row's largest entry off the diagonal, at least 0."""
+        rows = np.asarray(items, dtype=np.int64)
+        if self.dense is not None:
+            got = np.maximum(self.dense[rows], 0.0)
+            got[np.arange(len(rows)), rows] = 0.0
+            return np.asarray(got.max(axis=1, initial=0.0), dtype=np.float32)
+        pos, lens = self._spans(rows)
+        vals = np.where(self.csr.indices[pos] == np.repeat(rows, lens), 0.0, self.csr.data[pos])
+        out = np.zeros(len(rows), dtype=np.float32)
+        full = lens > 0
+        if full.any():
+            starts = np.concatenate([[0], np.cumsum(lens)[:-1]])[full]
+            out[full] = np.maximum(np.maximum.reduceat(vals, starts), 0.0)
+        return out
+
     def toarray(self) -> np.ndarray:
         """The dense float32 (n, n) matrix (small catalogs and tests only)."""
         return self.dense if self.dense is not None else self.csr.toarray()
