@@ -10,7 +10,14 @@ from recloop.config import ALSParams
 from recloop.pipelines.twostage import _index_recall
 from recloop.retrieval.als import ALSScorer
 from recloop.retrieval.candidates import CandidateSources
-from recloop.retrieval.index import FlatIndex, IndexConfig, IVFIndex, build_index, recall_against_exact
+from recloop.retrieval.index import (
+    FlatIndex,
+    HNSWIndex,
+    IndexConfig,
+    IVFIndex,
+    build_index,
+    recall_against_exact,
+)
 from recloop.retrieval.index_choice import IndexReport, choose_index, read_report
 from recloop.retrieval.sources import SourceSpec
 from recloop.retrieval.sources.als import ALSSource
@@ -31,23 +38,23 @@ def test_a_small_catalog_gets_the_exact_index() -> None:
     assert report == IndexReport("flat", 3000, 1.0, 0)
 
 
-def test_above_the_threshold_ivf_is_tuned_to_the_target_recall() -> None:
+def test_above_the_threshold_hnsw_is_tuned_to_the_target_recall() -> None:
     x, q = _mixture(20_000)
-    cfg = IndexConfig(auto_flat_max=5000, ivf_nprobe=1, auto_target_recall=0.95)
+    cfg = IndexConfig(auto_flat_max=5000, hnsw_ef_search=2, hnsw_m=8, auto_target_recall=0.95)
     index, report = choose_index(cfg, x, q)
-    assert isinstance(index, IVFIndex) and report.kind == "ivf"
-    assert report.nlist == index.nlist == int(np.sqrt(20_000)) and report.nprobe == index.nprobe > 1
-    assert report.recall10 >= 0.95 and report.queries == 300
+    assert isinstance(index, HNSWIndex) and report.kind == "hnsw"
+    assert report.ef_search == index.ef_search > 2 and report.recall10 >= 0.95 and report.queries == 300
     exact = build_index(IndexConfig(type="flat"), x)
     assert recall_against_exact(index, exact, q, 10) == report.recall10  # what was recorded is true
-    untuned = build_index(IndexConfig(type="ivf", ivf_nlist=report.nlist, ivf_nprobe=1), x)
-    assert recall_against_exact(untuned, exact, q, 10) < report.recall10
+    index.set_ef_search(2)  # the width it started from
+    assert recall_against_exact(index, exact, q, 10) < report.recall10
 
 
 def test_an_explicit_ivf_keeps_its_nprobe_and_reports_its_recall() -> None:
     x, q = _mixture(20_000)
     index, report = choose_index(IndexConfig(type="ivf", ivf_nlist=100, ivf_nprobe=2), x, q)
-    assert isinstance(index, IVFIndex) and report.nprobe == 2 and 0.0 < report.recall10 < 1.0
+    assert isinstance(index, IVFIndex) and report.nprobe == 2 and report.nlist == 100
+    assert 0.0 < report.recall10 < 1.0 and report.ef_search == 0
 
 
 def test_the_report_is_saved_with_the_source_and_reaches_the_training_facts(tmp_path: Path) -> None:
@@ -62,6 +69,7 @@ def test_the_report_is_saved_with_the_source_and_reaches_the_training_facts(tmp_
     src.save(tmp_path)
     assert read_report(tmp_path / "index.json") == report
     back = ALSSource.load(spec, tmp_path)
-    assert back.report == report and isinstance(back.index, IVFIndex) and back.index.nprobe == report.nprobe
+    assert back.report == report and isinstance(back.index, HNSWIndex)
+    assert back.index.ef_search == report.ef_search  # the tuned width is saved with the index
     facts = _index_recall(CandidateSources([back], len(x)))
-    assert facts["index_recall10_vs_exact"] == report.recall10 and facts["index_nprobe"] == report.nprobe
+    assert facts == {"index_recall10_vs_exact": report.recall10, "index_ef_search": report.ef_search}

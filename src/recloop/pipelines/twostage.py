@@ -137,5 +137,6 @@ def _index_recall(sources: CandidateSources) -> dict[str, float]:
     src = next((s for s in sources.sources if isinstance(s, ALSSource)), None)
     if src is None or src.report is None or src.report.kind == "flat":
         return {}
-    out = {"index_recall10_vs_exact": src.report.recall10}
-    return out | ({"index_nprobe": float(src.report.nprobe)} if src.report.nprobe else {})
+    rep = src.report
+    widths = {"index_ef_search": float(rep.ef_search), "index_nprobe": float(rep.nprobe)}
+    return {"index_recall10_vs_exact": rep.recall10} | {k: v for k, v in widths.items() if v}

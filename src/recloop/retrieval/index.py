@@ -63,7 +63,7 @@ class IndexConfig(BaseModel):
     build time); ``ivf_*`` to ``type="ivf"`` (number of lists, lists probed per
     query). Larger ``hnsw_ef_search``/``ivf_nprobe`` trade latency for recall.
     ``auto`` (:mod:`recloop.retrieval.index_choice`): exact ``flat`` up to
-    ``auto_flat_max`` vectors, above it IVF with ``nprobe`` raised until recall@10
+    ``auto_flat_max`` vectors, above it HNSW with ``efSearch`` raised until recall@10
     against exact search reaches ``auto_target_recall`` on sample queries.
     """
 
@@ -314,6 +314,10 @@ class HNSWIndex(FaissIndex):
         """Beam width of a search (``efSearch``)."""
         return int(self._index.hnsw.efSearch)
 
+    def set_ef_search(self, ef: int) -> None:
+        """Search with beam width ``ef`` (saved with the index)."""
+        self._index.hnsw.efSearch = max(1, int(ef))
+
 
 class IVFIndex(FaissIndex):
     """Approximate search over k-means inverted lists (``IndexIVFFlat``, inner product).
@@ -372,11 +376,11 @@ _BACKENDS: dict[str, type[FaissIndex]] = {cls.kind: cls for cls in (FlatIndex, H
 def build_index(config: IndexConfig, vectors: np.ndarray) -> FaissIndex:
     """Build the index ``config.type`` names over float32 (n, d) ``vectors`` (ids = rows).
 
-    ``auto`` here is the fixed part of the choice (flat, or IVF at the configured
-    ``nprobe``); :func:`recloop.retrieval.index_choice.choose_index` also tunes it.
+    ``auto`` here is the fixed part of the choice (flat, or HNSW at the configured
+    ``efSearch``); :func:`recloop.retrieval.index_choice.choose_index` also tunes it.
     """
     if config.type == "auto":
-        kind = "flat" if len(vectors) <= config.auto_flat_max else "ivf"
+        kind = "flat" if len(vectors) <= config.auto_flat_max else "hnsw"
         return _BACKENDS[kind].build(config, vectors)
     return _BACKENDS[config.type].build(config, vectors)
 
