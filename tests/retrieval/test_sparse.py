@@ -177,6 +177,8 @@ def test_item_matrix_round_trips_through_a_bundle_directory(tmp_path: Path, dens
                      ["itemknn.data.npy", "itemknn.indices.npy", "itemknn.indptr.npy"])  # fmt: skip
     back = ItemMatrix.load(tmp_path, "itemknn")
     np.testing.assert_array_equal(back.toarray(), m.toarray())
+    if not dense_max:  # memory-mapped: read-only views of the files, not copies
+        assert not back.csr.data.flags.writeable and not back.csr.indices.flags.writeable
 
 
 def test_movielens_lists_are_the_dense_lists(movielens: Dataset) -> None:
