@@ -45,6 +45,8 @@ class ColumnarHistories:
         ids = np.asarray(users)
         raw, code = np.unique(ids.astype(str) if ids.dtype.kind == "O" else ids, return_inverse=True)
         names = raw.astype(str)
+        if len(names):  # int ids convert to 21-character text: keep only the width they need
+            names = names.astype(f"<U{max(1, int(np.char.str_len(names).max()))}")
         by_name = np.argsort(names, kind="stable")  # text order, for the binary search of :meth:`row`
         rank = np.empty(len(names), dtype=np.int64)
         rank[by_name] = np.arange(len(names))
