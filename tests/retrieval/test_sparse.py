@@ -206,3 +206,11 @@ def test_row_max_is_the_largest_off_diagonal_entry_on_both_paths() -> None:
     for dense_max in (0, 4096):
         got = ItemMatrix(sp.csr_matrix(dense), dense_max=dense_max).row_max(rows)
         np.testing.assert_allclose(got, ref, rtol=1e-6)
+
+
+def test_top_k_per_row_in_blocks_equals_one_sort() -> None:
+    rng = np.random.default_rng(9)
+    m = sp.random(200, 300, density=0.2, format="csr", dtype=np.float32, random_state=rng)
+    whole = top_k_per_row(m, 7)
+    blocked = top_k_per_row(m, 7, budget=500)  # ~24 blocks of rows
+    assert (whole != blocked).nnz == 0 and whole.nnz == 200 * 7

@@ -138,13 +138,25 @@ class ItemMatrix:
         return cls(sp.csr_matrix((data, indices, indptr), shape=(n, n)))
 
 
-def top_k_per_row(m: sp.spmatrix, k: int) -> sp.csr_matrix:
-    """Each row's ``k`` largest stored entries (ties to the lower column), float32 CSR."""
+def top_k_per_row(m: sp.spmatrix, k: int, budget: int = _BLOCK_BUDGET) -> sp.csr_matrix:
+    """Each row's ``k`` largest stored entries (ties to the lower column), float32 CSR.
+
+    Sorts at most ``budget`` entries at a time (blocks of rows), so the sort's memory is bounded.
+    """
     c = sp.csr_matrix(m, dtype=np.float32)
     c.sum_duplicates()
     counts = np.diff(c.indptr)
     if len(counts) == 0 or counts.max() <= k:
         return c
+    if c.nnz > budget:
+        spans = _blocks(counts.astype(np.float64), budget)
+        return sp.csr_matrix(sp.vstack([_top_k_block(c[a:b], k) for a, b in spans], format="csr"))
+    return _top_k_block(c, k)
+
+
+def _top_k_block(c: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    """:func:`top_k_per_row` of one block (sorted all at once)."""
+    counts = np.diff(c.indptr)
     rows = np.repeat(np.arange(c.shape[0]), counts)
     order = np.lexsort((c.indices, -c.data, rows))  # grouped by row, in the CSR's own row spans
     rank = np.arange(c.nnz) - c.indptr[rows]
