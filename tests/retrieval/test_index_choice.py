@@ -12,13 +12,12 @@ from recloop.retrieval.als import ALSScorer
 from recloop.retrieval.candidates import CandidateSources
 from recloop.retrieval.index import (
     FlatIndex,
-    HNSWIndex,
     IndexConfig,
     IVFIndex,
     build_index,
     recall_against_exact,
 )
-from recloop.retrieval.index_choice import IndexReport, choose_index, read_report
+from recloop.retrieval.index_choice import IndexReport, MIPSIndex, choose_index, read_report
 from recloop.retrieval.sources import SourceSpec
 from recloop.retrieval.sources.als import ALSSource
 
@@ -38,14 +37,17 @@ def test_a_small_catalog_gets_the_exact_index() -> None:
     assert report == IndexReport("flat", 3000, 1.0, 0)
 
 
-def test_above_the_threshold_hnsw_is_tuned_to_the_target_recall() -> None:
+def test_above_the_threshold_a_padded_hnsw_is_tuned_to_the_target_recall() -> None:
     x, q = _mixture(20_000)
+    x *= np.random.default_rng(5).lognormal(0.0, 0.5, (len(x), 1)).astype(np.float32)  # norms vary
     cfg = IndexConfig(auto_flat_max=5000, hnsw_ef_search=2, hnsw_m=8, auto_target_recall=0.95)
     index, report = choose_index(cfg, x, q)
-    assert isinstance(index, HNSWIndex) and report.kind == "hnsw"
+    assert isinstance(index, MIPSIndex) and report.kind == "hnsw_mips" and index.dim == 16
     assert report.ef_search == index.ef_search > 2 and report.recall10 >= 0.95 and report.queries == 300
     exact = build_index(IndexConfig(type="flat"), x)
     assert recall_against_exact(index, exact, q, 10) == report.recall10  # what was recorded is true
+    scores, ids = index.search(q[:5], 10)  # the inner products of the original vectors
+    np.testing.assert_allclose(scores, np.einsum("qd,qkd->qk", q[:5], x[ids]), rtol=1e-4, atol=1e-4)
     index.set_ef_search(2)  # the width it started from
     assert recall_against_exact(index, exact, q, 10) < report.recall10
 
@@ -69,7 +71,7 @@ def test_the_report_is_saved_with_the_source_and_reaches_the_training_facts(tmp_
     src.save(tmp_path)
     assert read_report(tmp_path / "index.json") == report
     back = ALSSource.load(spec, tmp_path)
-    assert back.report == report and isinstance(back.index, HNSWIndex)
+    assert back.report == report and isinstance(back.index, MIPSIndex)
     assert back.index.ef_search == report.ef_search  # the tuned width is saved with the index
     facts = _index_recall(CandidateSources([back], len(x)))
     assert facts == {"index_recall10_vs_exact": report.recall10, "index_ef_search": report.ef_search}

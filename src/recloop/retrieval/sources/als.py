@@ -17,8 +17,8 @@ import numpy as np
 
 from recloop.config import ALSParams
 from recloop.retrieval.als import ALSScorer
-from recloop.retrieval.index import IndexConfig, VectorIndex, load_index
-from recloop.retrieval.index_choice import IndexReport, choose_index, read_report
+from recloop.retrieval.index import IndexConfig, VectorIndex
+from recloop.retrieval.index_choice import IndexReport, choose_index, load_with_report, read_report
 from recloop.retrieval.sources.base import Display, FitContext, Query, SourceSpec
 
 __all__ = ["ALSSource", "ALSSourceParams"]
@@ -62,7 +62,8 @@ class ALSSource:
         p = ALSSourceParams.model_validate(spec.params)
         als = ALSScorer(ALSParams.model_validate(p.model_dump(exclude={"index"})))
         als.set_item_factors(np.load(directory / "als_items.npy"))
-        return cls(spec, als, load_index(directory / "index.faiss"), read_report(directory / "index.json"))
+        report = read_report(directory / "index.json")
+        return cls(spec, als, load_with_report(directory / "index.faiss", report), report)
 
     def factor(self, query: Query) -> np.ndarray:
         """The user's factor: the caller's, else folded in from the history."""
