@@ -43,7 +43,7 @@ from recloop.retrieval.columnar import ColumnarHistories
 from recloop.retrieval.ease import EASEScorer
 from recloop.retrieval.history import recency_weights
 from recloop.retrieval.index import IndexConfig, build_index, recall_against_exact
-from recloop.retrieval.index_choice import choose_index
+from recloop.retrieval.index_choice import MIPSIndex, choose_index
 from recloop.retrieval.itemknn import ItemKNNScorer
 from recloop.retrieval.itemmatrix import ItemMatrix
 from recloop.retrieval.sequence import TransitionScorer
@@ -194,7 +194,8 @@ def one_size(n_items: int, n_users: int, n_events: int, ease_cap: int, hnsw: boo
     def index() -> dict[str, Any]:
         box["index"] = idx = choose_index(IndexConfig(), a.item_factors, a.user_factors)
         rep = idx[1]
-        kept = round(len(faiss.serialize_index(idx[0]._index)) / MB, 1)
+        raw = idx[0].inner._index if isinstance(idx[0], MIPSIndex) else idx[0]._index
+        kept = round(len(faiss.serialize_index(raw)) / MB, 1)
         return {"kind": rep.kind, "recall10_vs_exact": rep.recall10, "ef_search": rep.ef_search,
                 "queries": rep.queries, "kept_mb": kept}
 
