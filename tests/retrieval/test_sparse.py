@@ -186,7 +186,12 @@ def test_movielens_lists_are_the_dense_lists(movielens: Dataset) -> None:
     data = train_data(movielens, movielens.interactions)
     knn = ItemKNNScorer(ItemKNNParams(neighbors=200)).fit(data)
     ref = _dense_top_k_rows(_dense_cosine(data.matrix(), 0.0), 200)
-    np.testing.assert_allclose(knn.sim, ref, rtol=1e-5, atol=1e-6)
+    # the same 200 neighbour values per item; which of several tied items at the cut is kept may
+    # differ (float32 here, float64 there: 0.02% of entries, all at a tie)
+    np.testing.assert_allclose(np.sort(knn.sim, axis=1), np.sort(ref, axis=1), rtol=1e-5, atol=1e-6)
+    both = (knn.sim > 0) & (ref > 0)
+    np.testing.assert_allclose(knn.sim[both], ref[both], rtol=1e-5)
+    assert both.sum() >= 0.999 * (ref > 0).sum()
     ease = EASEScorer(EASEParams()).fit(data)
     assert ease.matrix.dense is not None and len(ease.covered) == data.n_items
     sparse = ItemMatrix(ease.matrix.csr, dense_max=0)
