@@ -84,9 +84,20 @@ class ItemKNNParams(BaseModel):
 
 
 class EASEParams(BaseModel):
-    """EASE hyperparameters (tuned on the P1 validation split)."""
+    """EASE hyperparameters (tuned on the P1 validation split) and its scale limits.
+
+    EASE inverts a dense Gram matrix over the ``max_items`` most active items (the
+    others get no EASE score; the other sources score them). Above ``sparse_above``
+    covered items the inverse is float32 and in place (4 bytes x max_items^2 while
+    fitting: 400 MB at 10,000 items, 1.6 GB at 20,000; time grows as max_items^3,
+    benchmarks/scale_models.py) and the weights keep only the ``neighbors`` largest
+    per row (8 bytes each).
+    """
 
     l2: float = 500.0
+    max_items: int = Field(default=10_000, ge=1)
+    sparse_above: int = Field(default=4096, ge=1)
+    neighbors: int = Field(default=500, ge=1)
 
 
 class ModelParams(BaseModel):

@@ -11,6 +11,7 @@ from recloop.retrieval.als import ALSScorer
 from recloop.retrieval.candidates import CandidateSources
 from recloop.retrieval.history import History
 from recloop.retrieval.index import IndexConfig, build_index
+from recloop.retrieval.itemmatrix import ItemMatrix
 from recloop.retrieval.sequence import TransitionScorer
 from recloop.retrieval.sources import SourceSpec
 from recloop.retrieval.sources.als import ALSSource
@@ -37,12 +38,12 @@ def _sources() -> CandidateSources:
     ease[1, 4], ease[2, 4] = 0.2, 0.9  # item 4: EASE says because of item 2
     knn[1, 5], knn[2, 5] = 0.7, 0.1  # item 5: kNN says because of item 1
     seq = TransitionScorer()
-    seq.trans = np.zeros((6, 6), np.float32)
+    seq.trans = ItemMatrix.empty(6)
     als = ALSScorer(ALSParams(factors=2))
     als.set_item_factors(np.ones((6, 2), np.float32))
     return CandidateSources([
-        EASESource(_spec("ease"), ease, RecencyWindow()),
-        ItemKNNSource(_spec("itemknn"), knn, RecencyWindow()),
+        EASESource(_spec("ease"), ItemMatrix.from_dense(ease), RecencyWindow()),
+        ItemKNNSource(_spec("itemknn"), ItemMatrix.from_dense(knn), RecencyWindow()),
         SequenceSource(_spec("sequence"), seq),
         ALSSource(_spec("als"), als, build_index(IndexConfig(type="flat"), als.item_factors)),
         PopularSource(_spec("popular")), TrendingSource(_spec("trending")),

@@ -6,6 +6,7 @@ import numpy as np
 
 from recloop.retrieval.candidates import CandidateSources
 from recloop.retrieval.history import History
+from recloop.retrieval.itemmatrix import ItemMatrix
 from recloop.retrieval.sources import SourceSpec
 from recloop.retrieval.sources.itemitem import ItemKNNSource, RecencyWindow
 from recloop.retrieval.sources.popularity import PopularSource
@@ -19,7 +20,7 @@ def _sources() -> CandidateSources:
     knn = np.zeros((10, 10), np.float32)
     knn[9, 4] = 1.0  # item 4 is the nearest neighbour of item 9
     return CandidateSources([
-        ItemKNNSource(SourceSpec(kind="itemknn", quota=5), knn, RecencyWindow()),
+        ItemKNNSource(SourceSpec(kind="itemknn", quota=5), ItemMatrix.from_dense(knn), RecencyWindow()),
         PopularSource(SourceSpec(kind="popular", quota=5)),
     ], 10)  # fmt: skip
 

@@ -32,8 +32,8 @@ def _recipe(settings: Settings, max_queries: int, index: str, engine: str, maste
     from recloop.pipelines.twostage import with_als_engine, with_index
     from recloop.retrieval.index import IndexConfig
 
-    if index not in ("flat", "hnsw", "ivf"):
-        fail(f"--index {index!r}: choose flat, hnsw or ivf")
+    if index not in ("auto", "flat", "hnsw", "ivf"):
+        fail(f"--index {index!r}: choose auto, flat, hnsw or ivf")
     if engine not in ("implicit", "spark"):
         fail(f"--engine {engine!r}: choose implicit or spark")
     cfg = with_index(TwoStageConfig(max_queries=max_queries), settings, IndexConfig(type=index))
@@ -44,8 +44,8 @@ def train(
     json_path: Annotated[Path | None, typer.Option("--json", help="write the P1 report here")] = None,
     max_queries: Annotated[int, typer.Option(help="ranker training queries (speed/quality)")] = 5000,
     index: Annotated[
-        str, typer.Option(help="ALS vector index: flat (exact) | hnsw | ivf (large catalogs)")
-    ] = "flat",
+        str, typer.Option(help="ALS index: auto (flat to 50k items, tuned IVF above) | flat | hnsw | ivf")
+    ] = "auto",
     source: SourceOption = None,
     as_of: AsOfOption = None,
     engine: Annotated[

@@ -51,7 +51,7 @@ def reference_inputs(service: Any, genre_of: Sequence[Sequence[str]], sample_use
     """The reference: the base's latest 10 % of events and the model's lists for training users."""
     live = service.live
     base = live.base
-    users = sorted(base.rows)[:: max(1, len(base.rows) // sample_users)][:sample_users]
+    users = base.users[:: max(1, len(base) // sample_users)][:sample_users].tolist()
     order = np.argsort(base.timestamps, kind="stable")
     recent = order[-max(1, len(order) // 10) :]
     items = base.items[recent].tolist()

@@ -19,13 +19,13 @@ from recloop.config import Settings
 from recloop.data.movielens import Dataset
 from recloop.evaluation.baselines import train_data
 from recloop.ranking.bundle import TwoStageConfig, feature_builder
-from recloop.ranking.inputs import item_stats, replay_histories
+from recloop.ranking.inputs import item_stats
 from recloop.ranking.model import TwoStageModel
+from recloop.ranking.queries import LabelPeriod, sample_queries
 from recloop.ranking.ranker import LambdaRanker, RankingFrame
 from recloop.rating import BiasedMF, Ratings
 from recloop.retrieval.candidates import CandidateConfig, CandidateSources, default_candidates
-from recloop.retrieval.history import History
-from recloop.retrieval.index import IndexConfig, build_index, recall_against_exact
+from recloop.retrieval.index import IndexConfig
 from recloop.retrieval.sources import FitContext, source_kind
 from recloop.retrieval.sources.als import ALSSource
 from recloop.retrieval.trending import ItemStats
@@ -68,49 +68,29 @@ def fit_sources(
     return CandidateSources([source_kind(s.kind).fit(s, ctx) for s in specs], dataset.n_items)
 
 
-def _history(user: str, h: tuple[list[int], list[int], list[float]] | None) -> History:
-    if h is None:
-        return History.from_items([], user_id=user)
-    return History.from_items(h[0], h[1], h[2], user_id=user)
-
-
 def _frames(
     dataset: Dataset, base: pd.DataFrame, label: pd.DataFrame, model: TwoStageModel,
     cfg: TwoStageConfig,
 ) -> tuple[RankingFrame, RankingFrame]:  # fmt: skip
-    hist = replay_histories(dataset, base)
+    """Train and validation frames over at most ``cfg.max_queries`` sampled label events.
+
+    Each query sees the history and item statistics as they stood at its time (the
+    events before it ingested); its labels are the user's next ``label_horizon`` items.
+    """
+    period = LabelPeriod(dataset, base, label)
     stats = item_stats(dataset, base, cfg.half_life_days)
-    users = label["user_id"].astype(str).to_numpy()
-    items = dataset.item_index(label["item_id"])
-    stamps = label["timestamp"].to_numpy()
-    ratings = label["rating"].to_numpy().astype(float)
-    rng = np.random.default_rng(cfg.seed)
-    n = len(label)
-    chosen = np.zeros(n, dtype=bool)
-    chosen[rng.choice(n, size=min(cfg.max_queries, n), replace=False)] = True
-    future: dict[str, list[int]] = {}
-    for pos, u in enumerate(users):
-        future.setdefault(u, []).append(pos)
-    nxt = {u: 0 for u in future}
     xs, ys, groups = [], [], []
-    for pos in range(n):
-        u = users[pos]
-        if chosen[pos]:
-            mine = future[u][nxt[u] : nxt[u] + cfg.label_horizon]
-            wanted = set(int(items[p]) for p in mine)
-            h = _history(u, hist.get(u))
-            cands = model.sources.generate(h, stats, float(stamps[pos]))
-            y = np.isin(cands.items, list(wanted)).astype(np.int32)
-            if y.any():
-                xs.append(model.features.build(h, cands, stats, float(stamps[pos])))
-                ys.append(y)
-                groups.append(len(y))
-        nxt[u] += 1
-        rec = hist.setdefault(u, ([], [], []))
-        rec[0].append(int(items[pos]))
-        rec[1].append(int(stamps[pos]))
-        rec[2].append(float(ratings[pos]))
-        stats.add(int(items[pos]), float(stamps[pos]), float(ratings[pos]))
+    prev = 0
+    for pos in sample_queries(len(period), cfg.max_queries, cfg.seed).tolist():
+        stats.add_many(period.items[prev:pos], period.stamps[prev:pos], period.ratings[prev:pos])
+        prev = pos
+        h, at = period.history(pos), float(period.stamps[pos])
+        cands = model.sources.generate(h, stats, at)
+        y = np.isin(cands.items, period.wanted(pos, cfg.label_horizon)).astype(np.int32)
+        if y.any():
+            xs.append(model.features.build(h, cands, stats, at))
+            ys.append(y)
+            groups.append(len(y))
     cut = int(len(groups) * (1 - cfg.valid_fraction))
     rows = int(np.sum(groups[:cut]))
     x, y = np.concatenate(xs), np.concatenate(ys)
@@ -150,10 +130,13 @@ def fit_two_stage(
 
 
 def _index_recall(sources: CandidateSources) -> dict[str, float]:
-    """How much the ALS source's approximate index loses against exact search (none if exact)."""
+    """How much the ALS source's approximate index loses against exact search (none if exact).
+
+    Measured when the index was built (:func:`recloop.retrieval.index_choice.choose_index`).
+    """
     src = next((s for s in sources.sources if isinstance(s, ALSSource)), None)
-    if src is None or src.params.index.type == "flat":
+    if src is None or src.report is None or src.report.kind == "flat":
         return {}
-    exact = build_index(IndexConfig(type="flat"), src.als.item_factors)
-    queries = src.als.user_factors[:: max(1, len(src.als.user_factors) // 300)]
-    return {"index_recall10_vs_exact": recall_against_exact(src.index, exact, queries, 10)}
+    rep = src.report
+    widths = {"index_ef_search": float(rep.ef_search), "index_nprobe": float(rep.nprobe)}
+    return {"index_recall10_vs_exact": rep.recall10} | {k: v for k, v in widths.items() if v}

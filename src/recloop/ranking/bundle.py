@@ -2,10 +2,11 @@
 
 Files: ``meta.json`` (the whole recipe: every source's kind, quota and fit
 parameters, the ranker's; the feature names; training facts), each source's
-own files (``ease.npy``, ``itemknn.npy``, ``sequence.npy``, ``als_items.npy``,
-``index.faiss``), ``ranker.txt`` (LightGBM) and, optionally, ``rating.npz`` (the
-rating model behind ``predicted_rating``; a bundle without it loads and serves
-without predicted ratings). The bundle is what the
+own files (each item-item matrix as ``<name>.npy`` when the catalog is small,
+else its CSR arrays ``<name>.{indptr,indices,data}.npy``, memory-mapped on load;
+``als_items.npy``, ``index.faiss``, ``index.json``), ``ranker.txt`` (LightGBM)
+and, optionally, ``rating.npz`` (the rating model behind ``predicted_rating``; a
+bundle without it loads and serves without predicted ratings). The bundle is what the
 registry stores, so a version is reproducible and servable from the
 registry alone, and a retrain refits the champion from its recipe.
 """
@@ -32,7 +33,8 @@ from recloop.retrieval.sources import source_kind
 
 __all__ = ["BUNDLE_FORMAT", "LoadedBundle", "TwoStageConfig", "feature_builder", "load_bundle", "save_bundle"]
 
-BUNDLE_FORMAT = 3  # 3: sources and features by name, the whole recipe in meta.json
+BUNDLE_FORMAT = 4  # 4: sparse top-k item-item matrices, the ALS index chosen by size (index.json)
+# 3: sources and features by name, the whole recipe in meta.json
 
 
 class TwoStageConfig(BaseModel):
@@ -101,7 +103,8 @@ def _read_meta(path: Path) -> dict[str, Any]:
     if meta.get("format") != BUNDLE_FORMAT:
         raise DataError(
             f"{path}: bundle format {meta.get('format')}, this recloop serves format {BUNDLE_FORMAT} "
-            "(its sources and features differ); train a new version with `recloop train`"
+            "(its item matrices, sources or features are stored differently); it cannot be served: "
+            "retrain a new version with `recloop train`"
         )
     return meta
 

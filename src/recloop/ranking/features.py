@@ -81,9 +81,9 @@ class FeatureInput:
         if not len(h) or matrix is None:
             return 0.0
         if last_n == 1:
-            row: np.ndarray = matrix[int(h[-1]), self.items]
+            row: np.ndarray = matrix.block(h[-1:], self.items)[0]
             return row
-        best: np.ndarray = matrix[h[-last_n:]][:, self.items].max(axis=0)
+        best: np.ndarray = matrix.block(h[-last_n:], self.items).max(axis=0)
         return best
 
     @cached_property

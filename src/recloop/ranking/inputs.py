@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 
 from recloop.data.movielens import Dataset
+from recloop.retrieval.columnar import ColumnarHistories
 from recloop.retrieval.trending import ItemStats
 
-__all__ = ["BaseHistories", "item_stats", "replay_histories"]
+__all__ = ["BaseHistories", "columnar_histories", "item_stats", "replay_histories"]
 
 BaseHistories = dict[str, tuple[list[int], list[int], list[float]]]
 
@@ -19,6 +20,13 @@ def item_stats(dataset: Dataset, frame: pd.DataFrame, half_life_days: float) -> 
     stats.add_many(dataset.item_index(frame["item_id"]), frame["timestamp"].to_numpy(),
                    frame["rating"].to_numpy().astype(np.float64))  # fmt: skip
     return stats
+
+
+def columnar_histories(dataset: Dataset, frame: pd.DataFrame) -> ColumnarHistories:
+    """Every user's events of ``frame`` (time ordered) as columnar arrays, without per-user lists."""
+    users = frame["user_id"].to_numpy()
+    items, stamps = dataset.item_index(frame["item_id"]), frame["timestamp"].to_numpy()
+    return ColumnarHistories.from_events(users, items, stamps, frame["rating"].to_numpy())
 
 
 def replay_histories(dataset: Dataset, frame: pd.DataFrame) -> BaseHistories:

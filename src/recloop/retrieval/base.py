@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from recloop.retrieval.itemmatrix import ItemMatrix
+
 __all__ = ["ORIGIN_ATTR", "BaseScorer", "ItemItemScorer", "TableOrigin", "TrainData", "history_matrix",
            "top_k"]
 
@@ -169,17 +171,21 @@ def history_matrix(histories: Sequence[np.ndarray], n_items: int) -> sp.csr_matr
 class ItemItemScorer(BaseScorer):
     """A scorer whose user scores are the sum of item-item rows over the history.
 
-    Subclasses fit ``matrix`` (float32, n_items x n_items); score(u) = sum of
-    ``matrix[i]`` over the distinct items i in u's history.
+    Subclasses fit ``matrix`` (:class:`~recloop.retrieval.itemmatrix.ItemMatrix`, float32
+    n_items x n_items, sparse top-k); score(u) = sum of ``matrix[i]`` over the distinct
+    items i in u's history.
     """
 
-    matrix: np.ndarray
+    matrix: ItemMatrix
 
     def score(self, history: np.ndarray) -> np.ndarray:
         if len(history) == 0:
-            return np.zeros(self.matrix.shape[0], dtype=np.float32)
-        return np.asarray(self.matrix[np.unique(history)].sum(axis=0), dtype=np.float32)
+            return np.zeros(self.matrix.n, dtype=np.float32)
+        items = np.unique(history)
+        return self.matrix.weighted_rows(items, np.ones(len(items), dtype=np.float32))
 
     def score_many(self, histories: Sequence[np.ndarray]) -> np.ndarray:
-        x = history_matrix(histories, self.matrix.shape[0])
-        return np.asarray(x @ self.matrix, dtype=np.float32)
+        x = history_matrix(histories, self.matrix.n)
+        if self.matrix.dense is not None:
+            return np.asarray(x @ self.matrix.dense, dtype=np.float32)
+        return np.asarray((x @ self.matrix.csr).toarray(), dtype=np.float32)

@@ -42,7 +42,8 @@ def default_candidates(models: ModelParams) -> CandidateConfig:
     return CandidateConfig(sources=[
         SourceSpec(kind="ease", quota=100, params={**models.ease.model_dump(), "decay": 0.9}),
         SourceSpec(kind="itemknn", quota=50, params={**models.itemknn.model_dump(), "decay": 0.8}),
-        SourceSpec(kind="sequence", quota=50, params={"window": 5, "last_n": 10, "decay": 0.7}),
+        SourceSpec(kind="sequence", quota=50,
+                   params={"window": 5, "last_n": 10, "decay": 0.7, "neighbors": 200}),
         SourceSpec(kind="als", quota=50, params=models.als.model_dump()),
         SourceSpec(kind="popular", quota=20),
         SourceSpec(kind="trending", quota=20),

@@ -62,11 +62,16 @@ class IndexConfig(BaseModel):
     ``hnsw_*`` apply to ``type="hnsw"`` (graph degree, beam widths at search and
     build time); ``ivf_*`` to ``type="ivf"`` (number of lists, lists probed per
     query). Larger ``hnsw_ef_search``/``ivf_nprobe`` trade latency for recall.
+    ``auto`` (:mod:`recloop.retrieval.index_choice`): exact ``flat`` up to
+    ``auto_flat_max`` vectors, above it HNSW with ``efSearch`` raised until recall@10
+    against exact search reaches ``auto_target_recall`` on sample queries.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    type: Literal["flat", "hnsw", "ivf"] = "flat"
+    type: Literal["auto", "flat", "hnsw", "ivf"] = "auto"
+    auto_flat_max: int = Field(default=50_000, ge=1)
+    auto_target_recall: float = Field(default=0.95, gt=0.0, le=1.0)
     hnsw_m: int = Field(default=32, ge=2)
     hnsw_ef_search: int = Field(default=128, ge=1)
     hnsw_ef_construction: int = Field(default=200, ge=1)
@@ -309,6 +314,10 @@ class HNSWIndex(FaissIndex):
         """Beam width of a search (``efSearch``)."""
         return int(self._index.hnsw.efSearch)
 
+    def set_ef_search(self, ef: int) -> None:
+        """Search with beam width ``ef`` (saved with the index)."""
+        self._index.hnsw.efSearch = max(1, int(ef))
+
 
 class IVFIndex(FaissIndex):
     """Approximate search over k-means inverted lists (``IndexIVFFlat``, inner product).
@@ -356,12 +365,23 @@ class IVFIndex(FaissIndex):
         """Lists scanned per query."""
         return int(self._index.nprobe)
 
+    def set_nprobe(self, nprobe: int) -> None:
+        """Scan ``nprobe`` lists per query (capped at ``nlist``; saved with the index)."""
+        self._index.nprobe = max(1, min(int(nprobe), self.nlist))
+
 
 _BACKENDS: dict[str, type[FaissIndex]] = {cls.kind: cls for cls in (FlatIndex, HNSWIndex, IVFIndex)}
 
 
 def build_index(config: IndexConfig, vectors: np.ndarray) -> FaissIndex:
-    """Build the index ``config.type`` names over float32 (n, d) ``vectors`` (ids = rows)."""
+    """Build the index ``config.type`` names over float32 (n, d) ``vectors`` (ids = rows).
+
+    ``auto`` here is the fixed part of the choice (flat, or HNSW at the configured
+    ``efSearch``); :func:`recloop.retrieval.index_choice.choose_index` also tunes it.
+    """
+    if config.type == "auto":
+        kind = "flat" if len(vectors) <= config.auto_flat_max else "hnsw"
+        return _BACKENDS[kind].build(config, vectors)
     return _BACKENDS[config.type].build(config, vectors)
 
 

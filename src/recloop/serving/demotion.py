@@ -37,11 +37,11 @@ def negative_similarity(items: np.ndarray, history: History, sources: CandidateS
         matrix = src.similarity() if src.explained_by == src.kind else None
         if matrix is None:
             continue
-        rows = np.maximum(matrix[neg].astype(np.float64), 0.0)  # (m, n_items)
-        rows[np.arange(len(neg)), neg] = 0.0  # an item's own diagonal says nothing
-        top = rows.max(axis=1, keepdims=True)
+        near = np.maximum(matrix.block(neg, items).astype(np.float64), 0.0)  # (m, len(items))
+        near[neg[:, None] == items[None, :]] = 0.0  # an item's own diagonal says nothing
+        top = matrix.row_max(neg).astype(np.float64)[:, None]  # (m, 1), read from the sparse rows
         top[top == 0] = 1.0
-        out += (mags * rows[:, items] / top).max(axis=0)
+        out += (mags * near / top).max(axis=0)
         used += 1
     return out / used if used else out
 

@@ -22,6 +22,7 @@ from recloop.events.feedback import Semantics, weigh
 from recloop.events.schema import Event
 from recloop.features.store import FeatureStore
 from recloop.ranking.inputs import BaseHistories
+from recloop.retrieval.columnar import ColumnarHistories
 from recloop.retrieval.history import History
 from recloop.retrieval.trending import ItemStats
 from recloop.serving.catalog import Catalog
@@ -29,55 +30,7 @@ from recloop.serving.catalog import Catalog
 __all__ = ["BaseArrays", "LiveState"]
 
 
-@dataclass(frozen=True)
-class BaseArrays:
-    """Every training-base history in three flat arrays, user ``u``'s at ``offsets[u]:offsets[u+1]``.
-
-    ``items`` int64, ``timestamps`` int64, ``ratings`` float32, each (n_events,);
-    ``rows``: user id -> row. About 20 bytes per event plus one dict entry per user,
-    against ~100 bytes per event for Python lists.
-    """
-
-    rows: dict[str, int]
-    offsets: np.ndarray
-    items: np.ndarray
-    timestamps: np.ndarray
-    ratings: np.ndarray
-
-    @classmethod
-    def build(cls, base: BaseHistories) -> BaseArrays:
-        """From per-user lists (in time order)."""
-        users = list(base)
-        lengths = np.asarray([len(base[u][0]) for u in users], dtype=np.int64)
-        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-
-        def flat(k: int, dtype: type[np.generic]) -> np.ndarray:
-            parts = [np.asarray(base[u][k], dtype=dtype) for u in users]
-            return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
-
-        return cls({u: r for r, u in enumerate(users)}, offsets, flat(0, np.int64), flat(1, np.int64),
-                   flat(2, np.float32))  # fmt: skip
-
-    def user(self, user_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """The user's (items, timestamps, ratings) views, or None for a user not in the base."""
-        row = self.rows.get(user_id)
-        if row is None:
-            return None
-        lo, hi = int(self.offsets[row]), int(self.offsets[row + 1])
-        return self.items[lo:hi], self.timestamps[lo:hi], self.ratings[lo:hi]
-
-    def lists(self, user_id: str) -> tuple[list[int], list[int], list[float]]:
-        """The user's (items, timestamps, ratings) as lists (empty for a user not in the base)."""
-        got = self.user(user_id)
-        return ([], [], []) if got is None else (got[0].tolist(), got[1].tolist(), got[2].tolist())
-
-    def sizes(self) -> dict[str, int]:
-        """Events per base user."""
-        lengths = np.diff(self.offsets).tolist()
-        return {u: lengths[r] for u, r in self.rows.items()}
-
-    def __contains__(self, user_id: str) -> bool:
-        return user_id in self.rows
+BaseArrays = ColumnarHistories  # the training-base histories, columnar (recloop.retrieval.columnar)
 
 
 _EMPTY = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32))
@@ -90,10 +43,10 @@ class LiveState:
     when serving, ``implicit`` for the offline protocols (every rating a positive).
     """
 
-    def __init__(self, catalog: Catalog, base: BaseHistories, base_stats: ItemStats, store: FeatureStore,
-                 semantics: Semantics = "explicit") -> None:  # fmt: skip
+    def __init__(self, catalog: Catalog, base: BaseHistories | ColumnarHistories, base_stats: ItemStats,
+                 store: FeatureStore, semantics: Semantics = "explicit") -> None:  # fmt: skip
         self.catalog, self.store, self.semantics = catalog, store, semantics
-        self.base = BaseArrays.build(base)
+        self.base = base if isinstance(base, ColumnarHistories) else ColumnarHistories.from_lists(base)
         self._base_stats = base_stats
         self._parts: dict[str, _Part] = {}  # base users' histories split by the feedback table, made once
         self._lock = threading.Lock()  # one writer of the store at a time, in this process

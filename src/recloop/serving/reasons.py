@@ -40,7 +40,7 @@ def explain_all(
         matrix = None if src is None else src.similarity()
         if matrix is None:
             continue
-        contrib = matrix[recent[:, None], items[at][None, :]]  # (len(recent), len(at))
+        contrib = matrix.block(recent, items[at])  # (len(recent), len(at))
         who, weight = recent[contrib.argmax(axis=0)].tolist(), contrib.max(axis=0).tolist()
         because |= {p: w for p, w, x in zip(at, who, weight, strict=True) if x > 0}
 

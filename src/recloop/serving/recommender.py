@@ -362,7 +362,7 @@ def similar_items(rec: Recommender, item_id: int, k: int = 10) -> list[RecItem]:
     for src in rec.model.model.sources.sources:
         matrix = src.similarity() if src.explained_by == src.kind else None
         if matrix is not None:
-            row = matrix[i].astype(np.float64)
+            row = matrix.rows(np.array([i]))[0].astype(np.float64)
             score += row / (np.abs(row).max() or 1.0)
     score[i] = -np.inf
     top = np.argsort(-score, kind="stable")[:k]

@@ -22,7 +22,7 @@ from recloop.features.store import FeatureStore, open_serving_store
 from recloop.monitoring.live import LiveStats
 from recloop.monitoring.metrics import Instruments
 from recloop.ranking.bundle import LoadedBundle, TwoStageConfig, load_bundle
-from recloop.ranking.inputs import item_stats, replay_histories
+from recloop.ranking.inputs import columnar_histories, item_stats
 from recloop.serving.bus import EventBus, open_bus
 from recloop.serving.catalog import Catalog
 from recloop.serving.live import LiveState
@@ -97,7 +97,7 @@ def service_for(
     serves, ``implicit`` is the offline protocols' (every rating a positive).
     """
     stats = item_stats(dataset, base, half_life_days)
-    live = LiveState(Catalog(dataset), replay_histories(dataset, base), stats, store, semantics)
+    live = LiveState(Catalog(dataset), columnar_histories(dataset, base), stats, store, semantics)
     return Recommender(live, served, observer, user_cache_mb, foldin_cache_mb, stability)
 
 

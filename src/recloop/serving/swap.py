@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import structlog
 
 from recloop.config import Settings
@@ -135,9 +134,7 @@ class ModelWatcher:
         if bundle.config.half_life_days != live.half_life_days:
             log.warning("trending half-life differs from the live state's; restart to rebuild item stats",
                         bundle_days=bundle.config.half_life_days, live_days=live.half_life_days)  # fmt: skip
-        lengths = np.diff(live.base.offsets)
-        ranked = sorted(live.base.rows.items(), key=lambda r: -lengths[r[1]])
-        users = [u for u, _ in ranked][: self.warmup_users]
+        users = live.base.most_active(self.warmup_users)
         stats = live.stats
         for user in [*users, "__warmup_cold_user__"]:
             bundle.model.rank(live.history(user), stats, stats.now, 10)

@@ -100,6 +100,6 @@ def user(runtime: RuntimeDep, user_id: str) -> dict[str, Any]:
 @router.get("/users", response_model=UserList)
 def users(runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> dict[str, Any]:
     """MovieLens users, most active first."""
-    sizes = runtime.service.live.base.sizes()
-    top = sorted(sizes.items(), key=lambda kv: -kv[1])[:limit]
-    return {"users": [{"user_id": u, "events": n} for u, n in top]}
+    base = runtime.service.live.base
+    top = base.most_active(limit)
+    return {"users": [{"user_id": u, "events": len(base.lists(u)[0])} for u in top]}

@@ -3,7 +3,9 @@
 Scores are item_factors @ x_u with x_u folded in from the user's history
 (per event, by the caller, or here from the history). Its candidates come
 from the index (FAISS), which excludes the seen items itself. Memory: the
-item factors float32 (n_items, factors) plus the index.
+item factors float32 (n_items, factors) plus the index, chosen by catalog size
+(:mod:`recloop.retrieval.index_choice`; its recall@10 against exact search is
+measured at build time and kept in ``index.json``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import numpy as np
 
 from recloop.config import ALSParams
 from recloop.retrieval.als import ALSScorer
-from recloop.retrieval.index import IndexConfig, VectorIndex, build_index, load_index
+from recloop.retrieval.index import IndexConfig, VectorIndex
+from recloop.retrieval.index_choice import IndexReport, choose_index, load_with_report, read_report
 from recloop.retrieval.sources.base import Display, FitContext, Query, SourceSpec
 
 __all__ = ["ALSSource", "ALSSourceParams"]
@@ -35,8 +38,9 @@ class ALSSource:
     personal: ClassVar[bool] = True
     explained_by: ClassVar[str | None] = "ease"
 
-    def __init__(self, spec: SourceSpec, als: ALSScorer, index: VectorIndex) -> None:
-        self.spec, self.als, self.index = spec, als, index
+    def __init__(self, spec: SourceSpec, als: ALSScorer, index: VectorIndex,
+                 report: IndexReport | None = None) -> None:  # fmt: skip
+        self.spec, self.als, self.index, self.report = spec, als, index, report
         self.params = ALSSourceParams.model_validate(spec.params)
 
     @property
@@ -49,7 +53,8 @@ class ALSSource:
         """Fit ALS, then index its item factors."""
         p = ALSSourceParams.model_validate(spec.params)
         als = ALSScorer(ALSParams.model_validate(p.model_dump(exclude={"index"}))).fit(ctx.data)
-        return cls(spec, als, build_index(p.index, als.item_factors))
+        index, report = choose_index(p.index, als.item_factors, als.user_factors)
+        return cls(spec, als, index, report)
 
     @classmethod
     def load(cls, spec: SourceSpec, directory: Path) -> Self:
@@ -57,7 +62,8 @@ class ALSSource:
         p = ALSSourceParams.model_validate(spec.params)
         als = ALSScorer(ALSParams.model_validate(p.model_dump(exclude={"index"})))
         als.set_item_factors(np.load(directory / "als_items.npy"))
-        return cls(spec, als, load_index(directory / "index.faiss"))
+        report = read_report(directory / "index.json")
+        return cls(spec, als, load_with_report(directory / "index.faiss", report), report)
 
     def factor(self, query: Query) -> np.ndarray:
         """The user's factor: the caller's, else folded in from the history."""
@@ -87,6 +93,8 @@ class ALSSource:
         return "matches your taste profile"
 
     def save(self, directory: Path) -> None:
-        """``als_items.npy`` and ``index.faiss``."""
+        """``als_items.npy``, ``index.faiss`` and ``index.json`` (what was built, its recall)."""
         np.save(directory / "als_items.npy", self.als.item_factors)
         self.index.save(directory / "index.faiss")
+        if self.report is not None:
+            self.report.save(directory / "index.json")

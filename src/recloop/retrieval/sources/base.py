@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from recloop.retrieval.base import TrainData
 from recloop.retrieval.history import History
+from recloop.retrieval.itemmatrix import ItemMatrix
 from recloop.retrieval.trending import ItemStats
 
 __all__ = ["CandidateSource", "Display", "FitContext", "Query", "SourceKind", "SourceSpec", "top_unseen"]
@@ -86,8 +87,8 @@ class CandidateSource(Protocol):
         """
         ...
 
-    def similarity(self) -> np.ndarray | None:
-        """An item x item matrix float32 (row: history item) if the source has one."""
+    def similarity(self) -> ItemMatrix | None:
+        """An item x item matrix float32 (row: history item, sparse top-k) if the source has one."""
         ...
 
     def reason(self, recent: np.ndarray, display: Display) -> str:

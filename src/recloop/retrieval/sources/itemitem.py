@@ -2,8 +2,9 @@
 
 A user's score for item j is sum over the latest history items h of
 decay^(age of h) * W[h, j], over the items whose recency weight is at least
-``min_weight`` (at most ``max_history``). Memory: one dense float32
-n_items x n_items matrix per source (11 MB at 1,682 items).
+``min_weight`` (at most ``max_history``). Memory: one sparse top-k
+:class:`~recloop.retrieval.itemmatrix.ItemMatrix` per source (8 bytes per kept
+entry; a catalog up to 4,096 items also keeps it dense: 11 MB at 1,682 items).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from recloop.retrieval.base import TrainData
 from recloop.retrieval.ease import EASEScorer
 from recloop.retrieval.history import recency_weights
 from recloop.retrieval.itemknn import ItemKNNScorer
+from recloop.retrieval.itemmatrix import ItemMatrix
 from recloop.retrieval.sources.base import Display, FitContext, Query, SourceSpec, top_unseen
 
 __all__ = ["EASESource", "ItemKNNSource", "RecencyWindow"]
@@ -49,7 +51,7 @@ class _ItemItem:
     personal: ClassVar[bool] = True
     explained_by: ClassVar[str | None] = None  # set per kind: the kind itself
 
-    def __init__(self, spec: SourceSpec, matrix: np.ndarray, window: RecencyWindow) -> None:
+    def __init__(self, spec: SourceSpec, matrix: ItemMatrix, window: RecencyWindow) -> None:
         self.spec, self.matrix, self.window = spec, matrix, window
         self._size = window.size()
 
@@ -62,13 +64,13 @@ class _ItemItem:
         """Recency- and feedback-weighted sum of the matrix rows of the latest history items."""
         items = query.history.items
         if len(items) == 0:
-            return np.zeros(self.matrix.shape[0], dtype=np.float32)
+            return np.zeros(self.matrix.n, dtype=np.float32)
         last = items[-self._size :]
         w = recency_weights(len(last), self.window.decay)
         fb = query.history.item_weights[-self._size :]
         if np.any(fb != 1.0):  # explicit feedback: a 3-star rating or a view counts less than a like
             w = w * fb
-        return np.asarray(w @ self.matrix[last], dtype=np.float32)
+        return self.matrix.weighted_rows(last, w)
 
     def propose(self, query: Query, masked: np.ndarray, ordered: np.ndarray) -> np.ndarray:
         """Top unseen items; nothing for an empty history (no signal)."""
@@ -76,7 +78,7 @@ class _ItemItem:
             return np.empty(0, dtype=np.int64)
         return top_unseen(masked, ordered, self.spec.quota)
 
-    def similarity(self) -> np.ndarray:
+    def similarity(self) -> ItemMatrix:
         """The item x item matrix."""
         return self.matrix
 
@@ -85,13 +87,13 @@ class _ItemItem:
         return "popular with everyone"
 
     def save(self, directory: Path) -> None:
-        """``<name>.npy``."""
-        np.save(directory / f"{self.name}.npy", self.matrix)
+        """``<name>.npy`` (small catalogs) or its CSR arrays (:meth:`ItemMatrix.save`)."""
+        self.matrix.save(directory, self.name)
 
     params_model: ClassVar[type[RecencyWindow]] = RecencyWindow
 
     @classmethod
-    def _matrix(cls, params: RecencyWindow, data: TrainData) -> np.ndarray:
+    def _matrix(cls, params: RecencyWindow, data: TrainData) -> ItemMatrix:
         raise NotImplementedError
 
     @classmethod
@@ -102,9 +104,9 @@ class _ItemItem:
 
     @classmethod
     def load(cls, spec: SourceSpec, directory: Path) -> Self:
-        """Read ``<kind>.npy``."""
+        """Read the matrix :meth:`save` wrote."""
         params = cls.params_model.model_validate(spec.params)
-        return cls(spec, np.load(directory / f"{spec.kind}.npy"), params)
+        return cls(spec, ItemMatrix.load(directory, spec.kind), params)
 
 
 class EASEParamsSpec(EASEParams, RecencyWindow):
@@ -128,10 +130,11 @@ class EASESource(_ItemItem):
     params_model: ClassVar[type[RecencyWindow]] = EASEParamsSpec
 
     @classmethod
-    def _matrix(cls, params: RecencyWindow, data: TrainData) -> np.ndarray:
+    def _matrix(cls, params: RecencyWindow, data: TrainData) -> ItemMatrix:
         """Invert the regularised Gram matrix of the training interactions."""
         assert isinstance(params, EASEParamsSpec)
-        return EASEScorer(EASEParams(l2=params.l2)).fit(data).weights
+        ease = EASEParams(**{f: getattr(params, f) for f in EASEParams.model_fields})
+        return EASEScorer(ease).fit(data).matrix
 
 
 class ItemKNNSource(_ItemItem):
@@ -143,7 +146,7 @@ class ItemKNNSource(_ItemItem):
     params_model: ClassVar[type[RecencyWindow]] = ItemKNNParamsSpec
 
     @classmethod
-    def _matrix(cls, params: RecencyWindow, data: TrainData) -> np.ndarray:
+    def _matrix(cls, params: RecencyWindow, data: TrainData) -> ItemMatrix:
         """Cosine similarities of the training interactions."""
         assert isinstance(params, ItemKNNParamsSpec)
-        return ItemKNNScorer(ItemKNNParams(neighbors=params.neighbors, shrink=params.shrink)).fit(data).sim
+        return ItemKNNScorer(ItemKNNParams(neighbors=params.neighbors, shrink=params.shrink)).fit(data).matrix

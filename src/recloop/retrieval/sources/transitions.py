@@ -1,6 +1,7 @@
 """The sequence source: what users take next after their latest items (first-order transitions).
 
-Memory: one dense float32 n_items x n_items matrix.
+Memory: one sparse top-k matrix (:class:`~recloop.retrieval.itemmatrix.ItemMatrix`,
+``neighbors`` entries per item, 8 bytes each).
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from pathlib import Path
 from typing import ClassVar, Self
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from recloop.retrieval.itemmatrix import ItemMatrix
 from recloop.retrieval.sequence import TransitionScorer
 from recloop.retrieval.sources.base import Display, FitContext, Query, SourceSpec, top_unseen
 
@@ -18,11 +20,12 @@ __all__ = ["SequenceSource", "TransitionParams"]
 
 
 class TransitionParams(BaseModel):
-    """Steps counted as "next", how many latest items score, and their recency decay."""
+    """Steps counted as "next", how many latest items score, their recency decay, entries kept per item."""
 
     window: int = 5
     last_n: int = 10
     decay: float = 0.7
+    neighbors: int = Field(default=200, ge=1)
 
 
 class SequenceSource:
@@ -49,9 +52,9 @@ class SequenceSource:
 
     @classmethod
     def load(cls, spec: SourceSpec, directory: Path) -> Self:
-        """Read ``sequence.npy``."""
+        """Read the matrix :meth:`save` wrote."""
         scorer = TransitionScorer(**TransitionParams.model_validate(spec.params).model_dump())
-        scorer.trans = np.load(directory / f"{spec.kind}.npy")
+        scorer.trans = ItemMatrix.load(directory, spec.kind)
         return cls(spec, scorer)
 
     def scores(self, query: Query) -> np.ndarray:
@@ -64,7 +67,7 @@ class SequenceSource:
             return np.empty(0, dtype=np.int64)
         return top_unseen(masked, ordered, self.spec.quota)
 
-    def similarity(self) -> np.ndarray:
+    def similarity(self) -> ItemMatrix:
         """The transition matrix (row: the item taken first)."""
         return self.scorer.trans
 
@@ -75,5 +78,5 @@ class SequenceSource:
         return "popular with everyone"
 
     def save(self, directory: Path) -> None:
-        """``sequence.npy``."""
-        np.save(directory / f"{self.name}.npy", self.scorer.trans)
+        """``sequence.npy`` (small catalogs) or its CSR arrays (:meth:`ItemMatrix.save`)."""
+        self.scorer.trans.save(directory, self.name)
