@@ -144,6 +144,14 @@ class EventsConfig(BaseModel):
         description="with kafka: how long POST /v1/events waits for the consumer to apply the events "
         "before answering (read-your-writes); 0 answers at the broker's ack with a wait token",
     )  # fmt: skip
+    min_timestamp: float = Field(
+        default=315532800.0, allow_inf_nan=False,
+        description="the earliest event timestamp accepted (Unix s; default 1980-01-01T00:00:00Z)",
+    )  # fmt: skip
+    max_future_s: float = Field(
+        default=86400.0, ge=0.0, allow_inf_nan=False,
+        description="how far past the server's clock an event timestamp may lie (s; clock skew)",
+    )  # fmt: skip
 
 
 class ArchiveConfig(BaseModel):

@@ -44,7 +44,7 @@ import structlog
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from recloop.errors import ConfigError
+from recloop.errors import ConfigError, DataError
 from recloop.events.schema import EVENT_TYPES, NEGATIVE_TYPES, Event, EventType
 from recloop.features.redis_durability import Durability, check_durability
 from recloop.features.redis_keys import delete_prefix, redact, talking_to
@@ -66,13 +66,34 @@ _FIXED_KEYS = ("ids", "seq", "log", "counts", "nusers", "items")
 
 # KEYS: ids, seq, log, counts, nusers, items, then one user list per event.
 # ARGV[1] half-life (s), then 8 per event: id, type, positive (1/0), item,
-# timestamp, rating, user record, log payload. Mirrors ItemStats.add.
+# timestamp, rating, user record, log payload. Mirrors ItemStats.add. An event
+# whose item stats would not be finite (a non-finite time or rating, or stats that
+# are already NaN: `recloop state repair`) gets -1 and nothing of it is written.
 _APPEND_LUA = """
 local hl = tonumber(ARGV[1])
+local function finite(x) return x ~= nil and x == x and x ~= math.huge and x ~= -math.huge end
 local out = {}
 for i = 1, #KEYS - 6 do
   local a = 1 + (i - 1) * 8
-  if redis.call('SADD', KEYS[1], ARGV[a + 1]) == 0 then
+  local item = ARGV[a + 4]
+  local t = tonumber(ARGV[a + 5])
+  local r = tonumber(ARGV[a + 6])
+  local c, tv, tt, rs, rn = 0, 0, 0, 0, 0
+  local ok = finite(t) and finite(r)
+  if ok and ARGV[a + 3] == '1' then
+    local packed = redis.call('HGET', KEYS[6], item)
+    if packed then c, tv, tt, rs, rn = struct.unpack('<ddddd', packed) end
+    local dt = t - tt
+    if dt < 0 then dt = 0 end
+    tv = tv * 2 ^ (-dt / hl) + 1
+    if t > tt then tt = t end
+    c = c + 1
+    if r > 0 then rs = rs + r; rn = rn + 1 end
+    ok = finite(c) and finite(tv) and finite(tt) and finite(rs) and finite(rn)
+  end
+  if not ok then
+    out[i] = -1
+  elseif redis.call('SADD', KEYS[1], ARGV[a + 1]) == 0 then
     out[i] = 0
   else
     local seq = redis.call('INCR', KEYS[2])
@@ -83,18 +104,6 @@ for i = 1, #KEYS - 6 do
     end
     redis.call('HINCRBY', KEYS[4], ARGV[a + 2], 1)
     if ARGV[a + 3] == '1' then
-      local item = ARGV[a + 4]
-      local t = tonumber(ARGV[a + 5])
-      local r = tonumber(ARGV[a + 6])
-      local c, tv, tt, rs, rn = 0, 0, 0, 0, 0
-      local packed = redis.call('HGET', KEYS[6], item)
-      if packed then c, tv, tt, rs, rn = struct.unpack('<ddddd', packed) end
-      local dt = t - tt
-      if dt < 0 then dt = 0 end
-      tv = tv * 2 ^ (-dt / hl) + 1
-      if t > tt then tt = t end
-      c = c + 1
-      if r > 0 then rs = rs + r; rn = rn + 1 end
       redis.call('HSET', KEYS[6], item, struct.pack('<ddddd', c, tv, tt, rs, rn))
     end
     out[i] = 1
@@ -114,6 +123,17 @@ def _event(payload: bytes) -> Event:
     eid, uid, item, item_id, etype, ts, value, rid = orjson.loads(payload)
     val = None if value is None else float(value)
     return Event(eid, uid, int(item), int(item_id), cast(EventType, etype), float(ts), val, rid)
+
+
+def _refuse_damaged(prefix: str, chunk: list[Event], flags: list[int]) -> None:
+    """DataError if the script refused an event because its item's stats would not be finite."""
+    refused = [e for e, f in zip(chunk, flags, strict=True) if f == -1]
+    if refused:
+        raise DataError(
+            f"Redis prefix {prefix!r}: item {refused[0].item} (event {refused[0].event_id!r}) would "
+            "get a non-finite statistic, so its events were not stored; the stored stats are "
+            "damaged: run `recloop state repair`, then resend (event ids make it safe)"
+        )
 
 
 def _frozen(arr: np.ndarray, dtype: type[np.generic]) -> np.ndarray:
@@ -204,10 +224,11 @@ class RedisFeatureStore:
             ]
         with self._lock, self._talking():
             flags = self._append(keys=keys, args=args)
-            applied = [bool(f) for f in flags]
+            applied = [f == 1 for f in flags]
             for e, new in zip(chunk, applied, strict=True):
                 if new and e.positive:
                     self._stats.add(e.item, e.timestamp, e.rating)
+        _refuse_damaged(self.prefix, chunk, flags)
         return applied
 
     def user_events(self, user_id: str) -> UserLive:

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import structlog
 
-from recloop.errors import ConfigError
+from recloop.errors import ConfigError, DataError
 from recloop.events.schema import NEGATIVE_TYPES, Event
 from recloop.features.sqlite_log import INSERT as _INSERT
 from recloop.features.sqlite_log import SCHEMA as _SCHEMA
@@ -134,7 +134,14 @@ class SQLiteFeatureStore:
                 f"{self.path} holds events for item index {max_item} but the catalog has "
                 f"{self.n_items} items; it belongs to another catalog: move it away or clear it."
             )
-        state = replay_log(self._conn, self._stats)
+        with np.errstate(invalid="ignore", over="ignore"):  # non-finite rows: refused just below
+            state = replay_log(self._conn, self._stats)
+        s = self._stats
+        if not all(np.isfinite(a).all() for a in (s.counts, s.trend_value, s.trend_time, s.rating_sum)):
+            raise DataError(
+                f"{self.path} holds events with a non-finite timestamp or rating (written before "
+                "they were refused), which make item statistics NaN: run `recloop state repair`"
+            )
         self._users, self._counts, self._n_events = state.users, state.counts, state.n_events
 
     def _apply(self, e: Event) -> None:

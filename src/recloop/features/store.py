@@ -19,6 +19,7 @@ per-user ALS factors. Two backends implement it and pass one contract suite
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,8 +190,20 @@ class EventLog(Protocol):
 
 
 def check_events(events: Sequence[Event], n_items: int) -> None:
-    """Raise :class:`ValidationError` if any event cannot be applied to this catalog."""
+    """Raise :class:`ValidationError` if any event cannot be applied to this catalog.
+
+    Also the stores' guard on the item statistics: an event whose timestamp or rating is not
+    a finite number would make its item's counters NaN for good, so it is refused before
+    anything is written (the API's validation refuses it earlier; this covers every caller).
+    """
     for e in events:
+        if not (isinstance(e.timestamp, int | float) and math.isfinite(e.timestamp)) or (
+            e.value is not None and not (isinstance(e.value, int | float) and math.isfinite(e.value))
+        ):
+            raise ValidationError(
+                f"event {e.event_id!r}: timestamp {e.timestamp!r} and value {e.value!r} must be finite "
+                "numbers; nothing of this batch was stored (an item statistic never holds NaN or inf)"
+            )
         if not 0 <= e.item < n_items:
             raise ValidationError(
                 f"event {e.event_id!r}: item index {e.item} is outside the catalog "

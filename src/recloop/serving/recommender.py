@@ -25,7 +25,7 @@ import numpy as np
 
 from recloop.errors import RecloopError
 from recloop.events.schema import Event
-from recloop.events.validation import to_event
+from recloop.events.validation import DEFAULT_WINDOW, TimestampWindow, to_event
 from recloop.ranking.model import Ranked, TwoStageModel
 from recloop.retrieval.als import FoldIn
 from recloop.retrieval.candidates import Candidates, UserScores
@@ -141,17 +141,20 @@ class _UserCaches:
 
 
 def validate_raw(
-    raw_events: Sequence[Any], catalog: Any
+    raw_events: Sequence[Any], catalog: Any, window: TimestampWindow = DEFAULT_WINDOW
 ) -> tuple[list[Event], list[tuple[str, Status, str | None]]]:
-    """Validate raw payloads once: the valid events, and per payload (id, applied|rejected, error)."""
+    """Validate raw payloads once: the valid events, and per payload (id, applied|rejected, error).
+
+    A rejected payload never stops the others: each is checked on its own.
+    """
     valid: list[Event] = []
     slots: list[tuple[str, Status, str | None]] = []
     for raw in raw_events:
         try:
-            ev = to_event(raw, catalog)
+            ev = to_event(raw, catalog, window)
         except RecloopError as exc:
             eid = raw.get("event_id", "") if isinstance(raw, dict) else ""
-            slots.append((str(eid), "rejected", exc.message))
+            slots.append((str(eid)[:128], "rejected", exc.message))
             continue
         valid.append(ev)
         slots.append((ev.event_id, "applied", None))
@@ -172,6 +175,7 @@ class Recommender:
         self._caches = _UserCaches(max_scores, int(foldin_cache_mb * 2**20 // foldin_entry_bytes(f)))
         self._id_prefix = uuid.uuid4().hex[:16]
         self._id_counter = itertools.count(1)
+        self.event_window = DEFAULT_WINDOW  # the accepted event times (RECLOOP_EVENTS__*)
 
     @property
     def model(self) -> ServedModel:
@@ -242,7 +246,7 @@ class Recommender:
 
     def validate(self, raw_events: Sequence[Any]) -> tuple[list[Event], list[tuple[str, Status, str | None]]]:
         """:func:`validate_raw` against this catalog."""
-        return validate_raw(raw_events, self.live.catalog)
+        return validate_raw(raw_events, self.live.catalog, self.event_window)
 
     def ingest(self, raw_events: Sequence[Any]) -> IngestOutcome:
         """Validate raw payloads once, apply the valid ones, report each one's fate."""

@@ -18,6 +18,7 @@ import pandas as pd
 from recloop.config import Settings
 from recloop.data import Dataset, load_dataset
 from recloop.events.feedback import Semantics
+from recloop.events.validation import TimestampWindow
 from recloop.features.store import FeatureStore, open_serving_store
 from recloop.monitoring.live import LiveStats
 from recloop.monitoring.metrics import Instruments
@@ -122,4 +123,5 @@ def build_runtime(settings: Settings) -> Runtime:
     service = service_for(dataset, base, store,
                           ServedModel(bundle.model, version), bundle.config.half_life_days, live,
                           settings.user_cache_mb, foldin_cache_mb=settings.foldin_cache_mb)  # fmt: skip
+    service.event_window = TimestampWindow(settings.events.min_timestamp, settings.events.max_future_s)
     return Runtime(settings, dataset, service, store, live, instruments, bundle, path, bus)
