@@ -110,6 +110,11 @@ class RedisStateConfig(BaseModel):
         description="serve although the Redis server would lose acknowledged events on a restart "
         "(no AOF and no RDB snapshots); see docs/durability.md",
     )
+    timeout_s: float = Field(
+        default=2.0, gt=0, le=60,
+        description="connect and read timeout of every Redis call (s): a hung server makes a write "
+        "fail with 503 after this long instead of holding the request",
+    )  # fmt: skip
 
     @field_validator("url")
     @classmethod
@@ -219,6 +224,10 @@ class Settings(BaseSettings):
         default=2.0, gt=0,
         description="with Redis state: how often a serving process reloads item popularity and "
         "trending from Redis, so other workers' events count in its rankings (s)",
+    )  # fmt: skip
+    ready_min_free_mb: float = Field(
+        default=100.0, ge=0.0,
+        description="/ready answers 503 when the disk under RECLOOP_HOME has less free space (MB)",
     )  # fmt: skip
     swap_poll_s: float = Field(default=30.0, gt=0, description="registry poll for a new champion (s)")
     experiment_look_s: float = 30.0  # scheduled sequential looks / auto-promotion of experiments

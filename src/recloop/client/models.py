@@ -54,7 +54,7 @@ class ItemList(BaseModel):
 
 
 class Rejected(BaseModel):
-    """One rejected event and why."""
+    """One event that was not applied (rejected, or a conflicting id) and why."""
 
     index: int
     event_id: str
@@ -74,6 +74,8 @@ class IngestResponse(BaseModel):
     accepted: int
     duplicates: int
     rejected: list[Rejected]
+    conflicts: list[Rejected] = Field(default_factory=list, description="events whose id was stored "
+                                      "with another payload; error names the differing fields")  # fmt: skip
     results: list[EventResult]
     queued: bool = Field(default=False, description="through the event bus: acknowledged by the broker, "
                          "applied by `recloop consume` (results say `queued`)")  # fmt: skip

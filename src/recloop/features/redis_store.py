@@ -12,7 +12,9 @@ Keys (``P`` is the configured prefix; nothing outside ``P:*`` is touched):
 * ``P:counts`` HASH type -> count; ``P:nusers`` counter of distinct users;
 * ``P:items`` HASH item -> 40 bytes ``<ddddd`` (count, trend value, trend
   time, rating sum, rating count): the authoritative item stats;
-* ``P:factors`` HASH user -> float32 bytes, the fold-in factor cache.
+* ``P:factors`` HASH user -> float32 bytes, the fold-in factor cache;
+* ``P:fp`` HASH event id -> ``<payload fingerprint>:<seq>`` (recloop.events.idempotency):
+  how a retry is told from another payload under the same id, and where the stored one is.
 
 An append batch is one Lua script call (chunks of 500 events): per event,
 SADD of the id decides; a new id gets its sequence number, XADD, APPEND,
@@ -47,7 +49,7 @@ from redis.retry import Retry
 from recloop.errors import ConfigError, DataError
 from recloop.events.schema import EVENT_TYPES, NEGATIVE_TYPES, Event, EventType
 from recloop.features.redis_durability import Durability, check_durability
-from recloop.features.redis_keys import delete_prefix, redact, talking_to
+from recloop.features.redis_keys import delete_prefix, held_within, redact, talking_to
 from recloop.features.store import UserLive, check_events, check_factor, zero_item_stats
 from recloop.retrieval.trending import ItemStats
 
@@ -62,19 +64,19 @@ _TYPE_CODE = {t: i for i, t in enumerate(EVENT_TYPES)}
 _IS_NEGATIVE = np.array(
     [t in NEGATIVE_TYPES for t in EVENT_TYPES] + [False] * (256 - len(EVENT_TYPES)), dtype=bool
 )
-_FIXED_KEYS = ("ids", "seq", "log", "counts", "nusers", "items")
+_FIXED_KEYS = ("ids", "seq", "log", "counts", "nusers", "items", "fp")
 
-# KEYS: ids, seq, log, counts, nusers, items, then one user list per event.
-# ARGV[1] half-life (s), then 8 per event: id, type, positive (1/0), item,
-# timestamp, rating, user record, log payload. Mirrors ItemStats.add. An event
+# KEYS: ids, seq, log, counts, nusers, items, fp, then one user list per event.
+# ARGV[1] half-life (s), then 9 per event: id, type, positive (1/0), item,
+# timestamp, rating, user record, log payload, payload fingerprint. Mirrors ItemStats.add. An event
 # whose item stats would not be finite (a non-finite time or rating, or stats that
 # are already NaN: `recloop state repair`) gets -1 and nothing of it is written.
 _APPEND_LUA = """
 local hl = tonumber(ARGV[1])
 local function finite(x) return x ~= nil and x == x and x ~= math.huge and x ~= -math.huge end
 local out = {}
-for i = 1, #KEYS - 6 do
-  local a = 1 + (i - 1) * 8
+for i = 1, #KEYS - 7 do
+  local a = 1 + (i - 1) * 9
   local item = ARGV[a + 4]
   local t = tonumber(ARGV[a + 5])
   local r = tonumber(ARGV[a + 6])
@@ -98,8 +100,9 @@ for i = 1, #KEYS - 6 do
   else
     local seq = redis.call('INCR', KEYS[2])
     redis.call('XADD', KEYS[3], '0-' .. seq, 'e', ARGV[a + 8])
+    redis.call('HSET', KEYS[7], ARGV[a + 1], ARGV[a + 9] .. ':' .. seq)
     local record = ARGV[a + 7]
-    if redis.call('APPEND', KEYS[6 + i], record) == #record then
+    if redis.call('APPEND', KEYS[7 + i], record) == #record then
       redis.call('INCR', KEYS[5])
     end
     redis.call('HINCRBY', KEYS[4], ARGV[a + 2], 1)
@@ -115,14 +118,54 @@ return out
 
 def _payload(e: Event) -> bytes:
     return orjson.dumps(
-        [e.event_id, e.user_id, e.item, e.item_id, e.type, e.timestamp, e.value, e.request_id]
+        [e.event_id, e.user_id, e.item, e.item_id, e.type, e.timestamp, e.value, e.request_id,
+         e.fingerprint]
     )
 
 
 def _event(payload: bytes) -> Event:
-    eid, uid, item, item_id, etype, ts, value, rid = orjson.loads(payload)
+    eid, uid, item, item_id, etype, ts, value, rid, *fp = orjson.loads(payload)  # 8 before fingerprints
     val = None if value is None else float(value)
-    return Event(eid, uid, int(item), int(item_id), cast(EventType, etype), float(ts), val, rid)
+    return Event(eid, uid, int(item), int(item_id), cast(EventType, etype), float(ts), val, rid,
+                 fp[0] if fp else None)
+
+
+def _script_args(chunk: list[Event], half_life_s: float) -> list[Any]:
+    """The append script's ARGV for ``chunk`` (see the comment of ``_APPEND_LUA``)."""
+    args: list[Any] = [repr(half_life_s)]
+    for e in chunk:
+        record = _RECORD_STRUCT.pack(e.item, _TYPE_CODE[e.type], e.timestamp, e.rating)
+        args += [e.event_id, e.type, "1" if e.positive else "0", e.item, repr(float(e.timestamp)),
+                 repr(e.rating), record, _payload(e), e.fingerprint or ""]  # fmt: skip
+    return args
+
+
+def _load_stats(s: ItemStats, raw: dict[bytes, bytes], n_items: int, prefix: str) -> None:
+    """Write the packed ``P:items`` entries into ``s`` (zeroed); ConfigError for another catalog."""
+    idx = np.array([int(k) for k in raw], dtype=np.int64)
+    if idx.max() >= n_items:
+        raise ConfigError(
+            f"Redis prefix {prefix!r} holds stats for item index {idx.max()} but "
+            f"the catalog has {n_items} items: use another prefix or clear it."
+        )
+    vals = np.frombuffer(b"".join(raw.values()), dtype="<f8").reshape(-1, 5)
+    for column, arr in enumerate((s.counts, s.trend_value, s.trend_time, s.rating_sum, s.rating_n)):
+        arr[idx] = vals[:, column]
+    s.now = float(vals[:, 2].max())
+
+
+def _stored(r: Any, fp_key: str, log_key: str, event_ids: Sequence[str]) -> dict[str, Event]:
+    """The stored events of the ids found in ``fp_key`` (``<fingerprint>:<seq>``), read from the log."""
+    ids = list(dict.fromkeys(event_ids))
+    if not ids:
+        return {}
+    marks = r.hmget(fp_key, ids)
+    found = [(i, m.decode().rsplit(":", 1)[1]) for i, m in zip(ids, marks, strict=True) if m]
+    pipe = r.pipeline(transaction=False)
+    for _, seq in found:
+        pipe.xrange(log_key, f"0-{seq}", f"0-{seq}")
+    entries = pipe.execute()
+    return {i: _event(page[0][1][b"e"]) for (i, _), page in zip(found, entries, strict=True) if page}
 
 
 def _refuse_damaged(prefix: str, chunk: list[Event], flags: list[int]) -> None:
@@ -148,11 +191,14 @@ class RedisFeatureStore:
     ``url``: the server (``redis://host:port/db``); ``prefix``: the key
     namespace (stores with different prefixes are independent; do not nest
     prefixes such as ``a`` and ``a:b``). ``n_items``: catalog size. Raises
-    :class:`DependencyUnavailableError` within ~2 s if the server is down.
+    :class:`DependencyUnavailableError` within ``timeout_s`` if the server is down; every
+    call after that fails the same way within ``timeout_s`` when the server hangs (the
+    connect and read timeouts, and the wait for this process's own append lock).
     """
 
-    def __init__(self, url: str, prefix: str, n_items: int, half_life_days: float = 7.0) -> None:
-        self.url, self.prefix, self.n_items = url, prefix, n_items
+    def __init__(self, url: str, prefix: str, n_items: int, half_life_days: float = 7.0,
+                 timeout_s: float = 2.0) -> None:  # fmt: skip
+        self.url, self.prefix, self.n_items, self.timeout_s = url, prefix, n_items, timeout_s
         self._keys = [f"{prefix}:{name}" for name in _FIXED_KEYS]
         self._factors_key = f"{prefix}:factors"
         self._stats = ItemStats(n_items, half_life_days)
@@ -162,8 +208,8 @@ class RedisFeatureStore:
         try:
             self._r: redis.Redis[bytes] = redis.Redis.from_url(
                 url,
-                socket_connect_timeout=2.0,
-                socket_timeout=10.0,
+                socket_connect_timeout=timeout_s,
+                socket_timeout=timeout_s,
                 retry=Retry(NoBackoff(), 0),
                 health_check_interval=30,
             )
@@ -193,6 +239,14 @@ class RedisFeatureStore:
     def _talking(self) -> AbstractContextManager[None]:
         return talking_to(self.url)
 
+    def _locked(self) -> AbstractContextManager[None]:
+        return held_within(self._lock, self.timeout_s, self.url)
+
+    def ping(self) -> None:
+        """See :meth:`FeatureStore.ping`: PING within the timeout."""
+        with self._talking():
+            self._r.ping()
+
     def _user_key(self, user_id: str) -> str:
         return f"{self.prefix}:u:{user_id}"
 
@@ -206,23 +260,9 @@ class RedisFeatureStore:
         return result
 
     def _append_chunk(self, chunk: list[Event]) -> list[bool]:
-        keys = list(self._keys)
-        args: list[Any] = [repr(self._stats.half_life_s)]
-        for e in chunk:
-            keys.append(self._user_key(e.user_id))
-            rating = e.rating
-            record = _RECORD_STRUCT.pack(e.item, _TYPE_CODE[e.type], e.timestamp, rating)
-            args += [
-                e.event_id,
-                e.type,
-                "1" if e.positive else "0",
-                e.item,
-                repr(float(e.timestamp)),
-                repr(rating),
-                record,
-                _payload(e),
-            ]
-        with self._lock, self._talking():
+        keys = list(self._keys) + [self._user_key(e.user_id) for e in chunk]
+        args = _script_args(chunk, self._stats.half_life_s)
+        with self._locked(), self._talking():
             flags = self._append(keys=keys, args=args)
             applied = [f == 1 for f in flags]
             for e, new in zip(chunk, applied, strict=True):
@@ -230,6 +270,12 @@ class RedisFeatureStore:
                     self._stats.add(e.item, e.timestamp, e.rating)
         _refuse_damaged(self.prefix, chunk, flags)
         return applied
+
+    def stored_events(self, event_ids: Sequence[str]) -> dict[str, Event]:
+        """See :meth:`FeatureStore.stored_events`: HMGET of ``P:fp`` (fingerprint and seq), then
+        the log entries by seq (events stored before fingerprints existed are not found)."""
+        with self._talking():
+            return _stored(self._r, self._keys[6], self._keys[2], event_ids)
 
     def user_events(self, user_id: str) -> UserLive:
         """See :meth:`FeatureStore.user_events`; one GET."""
@@ -260,22 +306,12 @@ class RedisFeatureStore:
 
     def refresh(self) -> None:
         """Reload the item stats mirror from Redis, in place (sees other processes)."""
-        with self._lock, self._talking():
+        with self._locked(), self._talking():
             raw = self._r.hgetall(self._keys[5])
             zero_item_stats(self._stats)
             if not raw:
                 return
-            idx = np.array([int(k) for k in raw], dtype=np.int64)
-            if idx.max() >= self.n_items:
-                raise ConfigError(
-                    f"Redis prefix {self.prefix!r} holds stats for item index {idx.max()} but "
-                    f"the catalog has {self.n_items} items: use another prefix or clear it."
-                )
-            vals = np.frombuffer(b"".join(raw.values()), dtype="<f8").reshape(-1, 5)
-            s = self._stats
-            for column, arr in enumerate((s.counts, s.trend_value, s.trend_time, s.rating_sum, s.rating_n)):
-                arr[idx] = vals[:, column]
-            s.now = float(vals[:, 2].max())
+            _load_stats(self._stats, raw, self.n_items, self.prefix)
 
     def event_count(self) -> int:
         """See :meth:`FeatureStore.event_count`."""

@@ -40,12 +40,20 @@ from typing import Any
 import numpy as np
 import structlog
 
-from recloop.errors import ConfigError, DataError
+from recloop.errors import ConfigError
 from recloop.events.schema import NEGATIVE_TYPES, Event
 from recloop.features.sqlite_log import INSERT as _INSERT
 from recloop.features.sqlite_log import SCHEMA as _SCHEMA
 from recloop.features.sqlite_log import SELECT as _SELECT
-from recloop.features.sqlite_log import check_state_file, damaged_state_error
+from recloop.features.sqlite_log import (
+    add_fingerprint_column,
+    check_finite_stats,
+    check_state_file,
+    check_writable,
+    damaged_state_error,
+    stored_by_id,
+    stored_ids,
+)
 from recloop.features.sqlite_log import event_from_row as _event
 from recloop.features.sqlite_log import row_of as _row
 from recloop.features.sqlite_replay import UserLog, replay_log
@@ -104,6 +112,7 @@ class SQLiteFeatureStore:
                 self._conn.execute("PRAGMA journal_mode=WAL")
                 self._conn.execute("PRAGMA synchronous=NORMAL")
                 self._conn.execute(_SCHEMA)
+                add_fingerprint_column(self._conn)
                 self._reset_memory()
                 self._replay()
             except sqlite3.DatabaseError as exc:
@@ -136,12 +145,7 @@ class SQLiteFeatureStore:
             )
         with np.errstate(invalid="ignore", over="ignore"):  # non-finite rows: refused just below
             state = replay_log(self._conn, self._stats)
-        s = self._stats
-        if not all(np.isfinite(a).all() for a in (s.counts, s.trend_value, s.trend_time, s.rating_sum)):
-            raise DataError(
-                f"{self.path} holds events with a non-finite timestamp or rating (written before "
-                "they were refused), which make item statistics NaN: run `recloop state repair`"
-            )
+        check_finite_stats(self.path, self._stats)
         self._users, self._counts, self._n_events = state.users, state.counts, state.n_events
 
     def _apply(self, e: Event) -> None:
@@ -171,7 +175,7 @@ class SQLiteFeatureStore:
             fresh: list[Event] = []
             fresh_ids: set[str] = set()
             result: list[bool] = []
-            stored = self._stored_ids([e.event_id for e in batch])
+            stored = stored_ids(self._conn, [e.event_id for e in batch])
             for e in batch:
                 new = e.event_id not in stored and e.event_id not in fresh_ids
                 result.append(new)
@@ -193,15 +197,10 @@ class SQLiteFeatureStore:
                     self._apply(e)
         return result
 
-    def _stored_ids(self, ids: list[str]) -> set[str]:
-        """The ids among ``ids`` already in the log (the UNIQUE index; no id set in memory)."""
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(r[0] for r in self._conn.execute(
-                f"SELECT event_id FROM events WHERE event_id IN ({marks})", chunk))  # fmt: skip
-        return found
+    def stored_events(self, event_ids: Sequence[str]) -> dict[str, Event]:
+        """See :meth:`FeatureStore.stored_events`; one indexed query per 500 ids."""
+        with self._write_lock:
+            return stored_by_id(self._conn, event_ids)
 
     def user_events(self, user_id: str) -> UserLive:
         """See :meth:`FeatureStore.user_events`; built from memory only."""
@@ -260,6 +259,10 @@ class SQLiteFeatureStore:
         arr = check_factor(factor)
         with self._state_lock:
             self._factors[user_id] = arr
+
+    def ping(self) -> None:
+        """See :meth:`FeatureStore.ping`: the file and its directory (the WAL) are writable."""
+        check_writable(self.path)
 
     def clear(self) -> None:
         """Delete every event from the file and memory (sequence numbers restart at 1)."""

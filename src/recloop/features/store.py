@@ -115,6 +115,14 @@ class FeatureStore(Protocol):
         """The user's live history (empty arrays for an unknown user)."""
         ...
 
+    def stored_events(self, event_ids: Sequence[str]) -> dict[str, Event]:
+        """The stored event of each id that is in the log, with the fingerprint it was stored with.
+
+        How a duplicate is told from a conflict (recloop.events.idempotency): a stored event
+        never changes, so the answer for an id :meth:`append` called old stays true.
+        """
+        ...
+
     def item_stats(self) -> ItemStats:
         """The live, in-process item stats over every applied positive event.
 
@@ -157,6 +165,12 @@ class FeatureStore(Protocol):
 
     def set_user_factor(self, user_id: str, factor: np.ndarray) -> None:
         """Cache the user's fold-in factor (float32 (k,))."""
+        ...
+
+    def ping(self) -> None:
+        """Raise :class:`~recloop.errors.RecloopError` (503) unless the store can take a write now:
+        the server answers within its timeout (redis), the file and its directory are writable
+        (memory). Cheap: /ready calls it."""
         ...
 
     def clear(self) -> None:
@@ -237,7 +251,7 @@ def open_store(
     """Build the store the config names, with its state loaded.
 
     ``memory``: SQLite at ``config.path`` or ``<home>/state.db``, replayed into
-    memory. ``redis``: pings ``config.url`` (2 s connect timeout) and raises
+    memory. ``redis``: pings ``config.url`` (``config.timeout_s``) and raises
     :class:`~recloop.errors.DependencyUnavailableError` saying what to do if it
     does not answer; then loads the item stats mirror. ``half_life_days``: the
     trending half-life of the store's item stats (the serving model's).
@@ -248,7 +262,7 @@ def open_store(
         return SQLiteFeatureStore(state_path(config, home), n_items, half_life_days)
     from recloop.features.redis_store import RedisFeatureStore
 
-    return RedisFeatureStore(config.url, config.prefix, n_items, half_life_days)
+    return RedisFeatureStore(config.url, config.prefix, n_items, half_life_days, config.timeout_s)
 
 
 def state_path(config: MemoryStateConfig, home: Path) -> Path:

@@ -10,9 +10,12 @@ Redis fails in seconds, before the model is loaded.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+import anyio
 import pandas as pd
 
 from recloop.config import Settings
@@ -28,6 +31,8 @@ from recloop.serving.bus import EventBus, open_bus
 from recloop.serving.catalog import Catalog
 from recloop.serving.live import LiveState
 from recloop.serving.recommender import Recommender, ServedModel
+
+T = TypeVar("T")
 
 __all__ = ["Runtime", "build_runtime", "bundle_half_life", "champion_dir", "load_champion",
            "prepare_for_serving", "service_for"]  # fmt: skip
@@ -46,6 +51,13 @@ class Runtime:
     bundle: LoadedBundle
     bundle_dir: Path
     bus: EventBus | None = None  # RECLOOP_EVENTS__BUS=kafka: events go through it
+
+    async def off_loop(self, call: Callable[[], T]) -> T:
+        """``call()`` in the threadpool when the store talks to a server (Redis: a hung server must
+        not block the event loop, so /health keeps answering), inline for the embedded store."""
+        if self.settings.state.type == "memory":
+            return call()
+        return await anyio.to_thread.run_sync(call)
 
     def close(self) -> None:
         """Release the bus and the store."""
