@@ -97,6 +97,7 @@ class LiveState:
         self._base_stats = base_stats
         self._parts: dict[str, _Part] = {}  # base users' histories split by the feedback table, made once
         self._lock = threading.Lock()  # one writer of the store at a time, in this process
+        self.write_wait_s: float | None = None  # bound on waiting for it (the Redis timeout)
         self._offset: float | None = None  # live clock - data clock, once known (see _clock_offset)
         self._stats = self._merged()
         self._stale = False
@@ -150,8 +151,17 @@ class LiveState:
             self._stale = True
 
     def apply(self, events: Sequence[Event]) -> list[Event]:
-        """Durably store validated events (idempotent by ``event_id``); the ones that were new."""
-        with self._lock:
+        """Durably store validated events (idempotent by ``event_id``); the ones that were new.
+
+        Waits at most ``write_wait_s`` (None: no bound) for an earlier write or sync of this
+        process (a hung Redis holds it up to its timeout), then answers 503.
+        """
+        if not self._lock.acquire(timeout=-1 if self.write_wait_s is None else self.write_wait_s):
+            raise StorageUnavailableError(
+                f"the state store did not take an earlier write within {self.write_wait_s} s; nothing of "
+                "this batch was stored: send it again (event ids make the retry safe)"
+            )
+        try:
             try:
                 new = self.store.append(events)
             except sqlite3.OperationalError as exc:  # disk full, read-only file, I/O error
@@ -161,6 +171,8 @@ class LiveState:
                     "(event ids make the retry safe)"
                 ) from exc
             self._stale = True
+        finally:
+            self._lock.release()
         return [ev for ev, fresh in zip(events, new, strict=True) if fresh]
 
     def _base(self, user_id: str) -> _Part:

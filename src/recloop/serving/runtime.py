@@ -136,4 +136,6 @@ def build_runtime(settings: Settings) -> Runtime:
                           ServedModel(bundle.model, version), bundle.config.half_life_days, live,
                           settings.user_cache_mb, foldin_cache_mb=settings.foldin_cache_mb)  # fmt: skip
     service.event_window = TimestampWindow(settings.events.min_timestamp, settings.events.max_future_s)
+    if settings.state.type == "redis":
+        service.live.write_wait_s = settings.state.timeout_s
     return Runtime(settings, dataset, service, store, live, instruments, bundle, path, bus)

@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Ready
-         * @description Readiness: a model is loaded.
+         * @description Readiness: a model is loaded, the store takes writes, the disk has room (503 otherwise).
          */
         get: operations["ready_ready_get"];
         put?: never;
@@ -1076,13 +1076,26 @@ export interface components {
         };
         /**
          * Ready
-         * @description GET /ready (503 with ``ready: false`` until a model is loaded).
+         * @description GET /ready: 503 with ``ready: false`` until a model is loaded, or while the state store
+         *     cannot take writes (``store``) or the disk under RECLOOP_HOME is nearly full (``disk``).
          */
         Ready: {
             /** Ready */
             ready: boolean;
             /** Model Version */
             model_version: string | null;
+            store?: components["schemas"]["ReadyCheck"] | null;
+            disk?: components["schemas"]["ReadyCheck"] | null;
+        };
+        /**
+         * ReadyCheck
+         * @description One readiness condition: whether it holds and what was seen.
+         */
+        ReadyCheck: {
+            /** Ok */
+            ok: boolean;
+            /** Detail */
+            detail: string;
         };
         /**
          * RecItemOut
