@@ -10,6 +10,7 @@ run beside the one writer), which is how ``recloop retrain`` and
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Sequence
@@ -35,9 +36,12 @@ __all__ = [
     "check_writable",
     "damaged_state_error",
     "event_from_row",
+    "marker_path",
+    "read_marker",
     "row_of",
     "stored_by_id",
     "stored_ids",
+    "write_marker",
 ]
 
 SCHEMA = """
@@ -131,21 +135,57 @@ def damaged_state_error(path: Path, why: str) -> DataError:
     )
 
 
-def check_state_file(path: Path) -> None:
-    """Raise :func:`damaged_state_error` for a file that exists but is no SQLite database.
+def marker_path(path: Path) -> Path:
+    """The marker beside the state file: how many events the store held when last written."""
+    return path.with_name(path.name + ".stored")
 
-    A missing file is fine (a new store). SQLite would treat a zero-byte file as an
-    empty database, and some garbage only surfaces at the first read of a page.
+
+def read_marker(path: Path) -> int:
+    """The event count the marker of ``path`` records (0 without one or when unreadable)."""
+    try:
+        return int(json.loads(marker_path(path).read_text())["events"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def write_marker(path: Path, events: int) -> None:
+    """Record that ``path`` holds ``events`` events (atomically; 0 removes the marker)."""
+    m = marker_path(path)
+    if events <= 0:
+        m.unlink(missing_ok=True)
+        return
+    tmp = m.with_name(m.name + ".tmp")
+    tmp.write_text(json.dumps({"events": int(events), "file": str(path)}))
+    os.replace(tmp, m)
+
+
+def check_state_file(path: Path) -> None:
+    """Raise :func:`damaged_state_error` for a file that exists but is no SQLite database,
+    or that is missing, empty or shorter than its header while its marker says events were stored.
+
+    A missing file without a marker is fine (a new store). SQLite would treat a zero-byte file
+    as an empty database, and some garbage only surfaces at the first read of a page.
     """
+    stored = read_marker(path)
     if not path.exists():
+        if stored:
+            raise DataError(
+                f"{path} is missing but {marker_path(path)} records {stored:,} stored events: recloop "
+                f"will not start over them with 0 events. Restore the file from a backup (`cp BACKUP "
+                f"{path}`; `recloop state backup` makes one), or, to start empty on purpose, delete "
+                f"{marker_path(path).name}"
+            )
         return
     size = path.stat().st_size
+    was = f" ({marker_path(path).name} records {stored:,} stored events)" if stored else ""
     if size == 0:
-        raise damaged_state_error(path, "0 bytes: the file was truncated or never written")
+        raise damaged_state_error(path, f"0 bytes: the file was truncated or never written{was}")
     with path.open("rb") as f:
         header = f.read(len(_HEADER))
+    if size < 100 and stored:  # shorter than SQLite's 100-byte database header
+        raise damaged_state_error(path, f"{size} bytes, shorter than the SQLite header{was}")
     if header != _HEADER:
-        raise damaged_state_error(path, f"not a SQLite database: {size} bytes without the SQLite header")
+        raise damaged_state_error(path, f"not a SQLite database: {size} bytes without the SQLite header{was}")
 
 
 class SQLiteEventLog:

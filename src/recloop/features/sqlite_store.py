@@ -53,6 +53,7 @@ from recloop.features.sqlite_log import (
     damaged_state_error,
     stored_by_id,
     stored_ids,
+    write_marker,
 )
 from recloop.features.sqlite_log import event_from_row as _event
 from recloop.features.sqlite_log import row_of as _row
@@ -121,6 +122,7 @@ class SQLiteFeatureStore:
         except BaseException:
             os.close(self._lock_fd)
             raise
+        write_marker(self.path, self._n_events)
         log.info(
             "feature_store_opened",
             backend="memory",
@@ -192,9 +194,12 @@ class SQLiteFeatureStore:
                 if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL)
                     self._conn.execute("ROLLBACK")
                 raise
+            first = self._n_events == 0
             with self._state_lock:
                 for e in fresh:
                     self._apply(e)
+            if first:  # from now on a missing or empty file is a loss, not a new store
+                write_marker(self.path, self._n_events)
         return result
 
     def stored_events(self, event_ids: Sequence[str]) -> dict[str, Event]:
@@ -270,12 +275,14 @@ class SQLiteFeatureStore:
             self._conn.execute("DELETE FROM events")
             with self._state_lock:
                 self._reset_memory()
+            write_marker(self.path, 0)
 
     def close(self) -> None:
         """Close the SQLite connection and release the file lock (idempotent)."""
         with self._write_lock:
             if self._lock_fd < 0:
                 return
+            write_marker(self.path, self._n_events)
             self._conn.close()
             os.close(self._lock_fd)
             self._lock_fd = -1
