@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = [
     "DEFAULT_ADMIN_KEY",
@@ -225,6 +225,16 @@ class Settings(BaseSettings):
         description="with Redis state: how often a serving process reloads item popularity and "
         "trending from Redis, so other workers' events count in its rankings (s)",
     )  # fmt: skip
+    worker_healthcheck_s: float = Field(
+        default=30.0, gt=0,
+        description="with --workers > 1: how long a worker may take to answer the supervisor's health "
+        "check before it is killed and replaced (logged with the reason); uvicorn's own default is 5 s",
+    )  # fmt: skip
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="origins allowed to call the API from a browser (CORS), comma-separated, e.g. "
+        "https://dash.example.com,http://localhost:5173; empty (the default): no cross-origin access",
+    )  # fmt: skip
     ready_min_free_mb: float = Field(
         default=100.0, ge=0.0,
         description="/ready answers 503 when the disk under RECLOOP_HOME has less free space (MB)",
@@ -243,6 +253,17 @@ class Settings(BaseSettings):
         description="share of MovieLens (time order) used as training data and serving base "
         "history; 0.8 = the P2 bootstrap, for `recloop replay` against a server",
     )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, v: object) -> object:
+        """A comma-separated list; each origin is scheme://host[:port] (no path, no wildcard)."""
+        items = [o.strip() for o in v.split(",") if o.strip()] if isinstance(v, str) else v
+        for o in items if isinstance(items, list) else []:
+            parts = urlsplit(str(o))
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+                raise ValueError(f"{o!r} is not an origin: use scheme://host[:port], e.g. https://dash.example.com")
+        return [str(o).rstrip("/") for o in items] if isinstance(items, list) else items
 
     @field_validator("admin_api_key")
     @classmethod

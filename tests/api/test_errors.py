@@ -110,3 +110,24 @@ def test_ids_that_are_not_text_are_rejected_without_blocking_the_batch(
     r = client.post("/v1/events", json={"events": [bad, good]})
     assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
     assert "user_id" in r.json()["rejected"][0]["error"]
+
+
+def test_a_non_ascii_admin_key_is_refused_not_a_500(client: TestClient) -> None:
+    r = client.post("/v1/models/rollback", headers={"X-Admin-Key": "cl\xe9-\xff".encode("latin-1")})
+    _error(r, 403, "permission_denied")
+    r = client.post("/v1/models/rollback", headers=[(b"X-Admin-Key", "ключ".encode())])
+    _error(r, 403, "permission_denied")
+
+
+def test_hostile_set_gives_no_5xx(client: TestClient) -> None:
+    long = "x" * 300
+    answers = [
+        client.get(f"/v1/users/{long}/recommendations"), client.get(f"/v1/users/{long}"),
+        client.get(f"/{long}"),
+        client.post("/v1/events", content=b'{"event_id": "t"}', headers={"Content-Type": "text/plain"}),
+        client.post("/v1/events", content=b"\xff\xfe", headers={"Content-Type": "application/json"}),
+        client.post("/v1/events", json={"events": [{"event_id": "h", "user_id": "u", "item_id": 1,
+                                                    "type": "click", "timestamp": t}
+                                                   for t in ("NaN", True, 1e300, -1e300)]}),
+    ]  # fmt: skip
+    assert [a.status_code for a in answers] == [414, 414, 414, 415, 422, 422], [a.text for a in answers]

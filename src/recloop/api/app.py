@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recloop import __version__
 from recloop.api.errors import install_error_handling
+from recloop.api.guards import PathLimit, install_cors
 from recloop.api.routes import events, experiments, items, monitoring, system, users
 from recloop.config import Settings, get_settings
 from recloop.errors import NotFoundError
@@ -227,6 +228,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                   description="Real-time recommendations with the whole MLOps loop.")  # fmt: skip
 
     install_error_handling(app)
+    app.add_middleware(PathLimit)
+    install_cors(app, cfg.cors_origins)  # outside PathLimit: its answers carry CORS headers too
     app.add_middleware(RequestTimer)
 
     for router in (system.router, events.router, users.router, items.router, monitoring.router,
