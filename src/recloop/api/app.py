@@ -176,6 +176,14 @@ def _mount_ui(app: FastAPI) -> None:
         return FileResponse(dist / "index.html")
 
 
+def _install_middleware(app: FastAPI, cfg: Settings) -> None:
+    """The error shape, then (outermost last) the path guard, CORS and the request timer."""
+    install_error_handling(app)
+    app.add_middleware(PathLimit)
+    install_cors(app, cfg.cors_origins)  # outside PathLimit: its answers carry CORS headers too
+    app.add_middleware(RequestTimer)
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     """Build the app; the runtime (data, store, champion) is loaded in the lifespan.
 
@@ -227,10 +235,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app = FastAPI(title="recloop", version=__version__, lifespan=lifespan,
                   description="Real-time recommendations with the whole MLOps loop.")  # fmt: skip
 
-    install_error_handling(app)
-    app.add_middleware(PathLimit)
-    install_cors(app, cfg.cors_origins)  # outside PathLimit: its answers carry CORS headers too
-    app.add_middleware(RequestTimer)
+    _install_middleware(app, cfg)
 
     for router in (system.router, events.router, users.router, items.router, monitoring.router,
                    experiments.router):  # fmt: skip
