@@ -220,6 +220,17 @@ class Settings(BaseSettings):
         description="how many recent users' shown lists the live stats keep to attribute events to "
         "recommendations (LRU, ~400 bytes each: 50,000 = ~20 MB)",
     )  # fmt: skip
+    shown_lists: int = Field(
+        default=100_000, ge=0,
+        description="how many recent users' last shown list each serving process keeps so the next "
+        "list keeps what still fits (LRU, ~0.3 KB each: 100,000 = ~30 MB); 0 turns list "
+        "stability off",
+    )  # fmt: skip
+    stability_strength: float = Field(
+        default=0.1, ge=0.0, le=2.0,
+        description="head start of an item the user was just shown, as a share of the score spread "
+        "of the top 50 (docs/FEEDBACK.md); 0 turns list stability off",
+    )  # fmt: skip
     stats_sync_s: float = Field(
         default=2.0, gt=0,
         description="with Redis state: how often a serving process reloads item popularity and "
