@@ -32,6 +32,8 @@ import httpx
 import numpy as np
 import redis
 
+from recloop.features.redis_ids import stored_ids
+
 RECLOOP = Path(sys.executable).with_name("recloop")
 
 
@@ -179,7 +181,7 @@ def check_loss(rec: Recorder, redis_url: str, prefix: str) -> dict[str, Any]:
     acked = [w["event_id"] for w in rec.rows["write"]
              if w["code"] == 200 and w["status"] in ("applied", "duplicate")]  # fmt: skip
     failed = [w["event_id"] for w in rec.rows["write"] if w["code"] != 200]
-    have = lambda ids: [bool(x) for x in r.smismember(f"{prefix}:ids", ids)] if ids else []  # noqa: E731
+    have = lambda ids: stored_ids(r, prefix, ids)  # noqa: E731  (the time-bucketed id hashes)
     lost = [i for i, ok in zip(acked, have(acked), strict=True) if not ok]
     ran_later = sum(have(failed))
     r.close()

@@ -42,13 +42,18 @@ _REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 class DataConfig(BaseModel):
-    """Where MovieLens-100K comes from.
+    """Where the data comes from: MovieLens-100K (the default) or a synthetic directory.
 
     ``auto`` uses a cached copy if one exists, else a GroupLens zip given by
     path, else the RecBole wheel (found in the cache or fetched with pip).
+    ``dir`` (``RECLOOP_DATA__DIR``, ``--data DIR``): a directory written by
+    ``recloop data synth``, read instead of MovieLens.
     """
 
     source: Literal["auto", "grouplens", "recbole"] = "auto"
+    dir: Path | None = Field(
+        default=None, description="a `recloop data synth` directory to use instead of MovieLens-100K"
+    )
     grouplens_url: str = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
     grouplens_path: Path | None = None
     recbole_wheel: Path | None = None
@@ -114,6 +119,12 @@ class RedisStateConfig(BaseModel):
         default=2.0, gt=0, le=60,
         description="connect and read timeout of every Redis call (s): a hung server makes a write "
         "fail with 503 after this long instead of holding the request",
+    )  # fmt: skip
+    idempotency_window_s: float = Field(
+        default=86_400.0, gt=0,
+        description="a re-sent event id is recognised (and ignored) for at least this long; the id "
+        "buckets (with each id's payload fingerprint) expire after it, so their memory is "
+        "bounded by the event rate, not the users",
     )  # fmt: skip
 
     @field_validator("url")

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from recloop.events.schema import EVENT_TYPES, Event
+from recloop.serving.stability import Stability
 
 from .conftest import PostEvent
 
@@ -334,15 +335,18 @@ def _user_scores(client: TestClient) -> tuple[float, float]:
 def test_kept_user_scores_are_reused_and_equal_a_fresh_computation(
     client: TestClient, new_user: str, post_event: PostEvent
 ) -> None:
-    post_event(new_user, 50, "like")
-    first = recs(client, new_user)
-    hits, misses = _user_scores(client)
-    second = recs(client, new_user)  # no event in between: the kept scores
+    svc = client.app.state.runtime.service  # type: ignore[attr-defined]
+    steady, svc.stability = svc.stability, Stability(0)  # the head start would change the scores
+    try:
+        post_event(new_user, 50, "like")
+        first = recs(client, new_user)
+        hits, misses = _user_scores(client)
+        second = recs(client, new_user)  # no event in between: the kept scores
+    finally:
+        svc.stability = steady
     assert _user_scores(client) == (hits + 1, misses)
     assert ids(second) == ids(first)
     assert [i["score"] for i in second["items"]] == [i["score"] for i in first["items"]]
-    runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    svc = runtime.service
     history = svc.history(new_user)
     model = svc.model.model
     fresh = model.rank(history, svc.live.stats, svc.live.stats.now, 10)  # every source recomputed

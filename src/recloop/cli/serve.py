@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
-from recloop.cli.output import fail, guarded, say
+from recloop.cli.output import DataOption, fail, guarded, say, use_data_dir
 
 __all__ = ["Loop", "bind_port", "serve"]
 
@@ -113,6 +113,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
     loop: Annotated[Loop, typer.Option(help=_LOOP_HELP)] = Loop.asyncio,
     insecure_dev: Annotated[bool, typer.Option("--insecure-dev", help=_INSECURE_HELP)] = False,
+    data_dir: DataOption = None,
 ) -> None:
     """Serve recommendations, events and the dashboard from the registry's champion.
 
@@ -122,6 +123,7 @@ def serve(
     from recloop.config import get_settings
 
     t0 = time.perf_counter()
+    use_data_dir(data_dir)
     settings = guarded(get_settings)
     if insecure_dev:
         settings = settings.model_copy(update={"insecure_dev": True})

@@ -2,24 +2,35 @@
 
 Keys (``P`` is the configured prefix; nothing outside ``P:*`` is touched):
 
-* ``P:ids`` SET of every stored event id (the idempotency check);
+* ``P:ids:<k>`` HASHes event id -> ``<payload fingerprint>:<seq>`` of the events stored
+  during time bucket ``k`` (recloop.features.redis_ids): the idempotency check, how a retry
+  is told from another payload under the same id (recloop.events.idempotency) and where the
+  stored event is in the log. Bucket width = window / 24; each bucket expires
+  ``window + 2 widths`` after it was opened, so an id and its fingerprint are remembered
+  for at least ``idempotency_window_s`` (default 24 h) and memory stays bounded by the
+  event rate, not by the users;
 * ``P:seq`` counter, the last sequence number; ``P:log`` STREAM, the event
-  log, entry id ``0-<seq>``, field ``e`` = JSON list of the event's fields;
+  log, entry id ``0-<seq>``, field ``e`` = JSON list of the event's fields (with its
+  fingerprint); trimmed by :meth:`RedisFeatureStore.trim_log` once an archiver has
+  committed it elsewhere (``recloop archive run --trim``), never before;
 * ``P:u:<user_id>`` STRING of 17-byte records ``<iBdf`` (item, type code,
-  timestamp, rating), one APPENDed per event, so a history is one GET parsed
-  by one ``np.frombuffer``. (A LIST read with LRANGE costs ~0.5 ms for 300
+  timestamp, rating; recloop.features.history), one added per event, so a history is
+  one GET parsed by one ``np.frombuffer``. The script rewrites the string (GET + SET)
+  rather than APPEND: APPEND grows a string's allocation greedily (to twice its length
+  below 1 MB), which cost ~40% of the histories' memory
+  (benchmarks/store_memory.py). (A LIST read with LRANGE costs ~0.5 ms for 300
   elements in redis-py's pure-Python reply parser; one string costs ~45 µs.);
 * ``P:counts`` HASH type -> count; ``P:nusers`` counter of distinct users;
 * ``P:items`` HASH item -> 40 bytes ``<ddddd`` (count, trend value, trend
   time, rating sum, rating count): the authoritative item stats;
-* ``P:factors`` HASH user -> float32 bytes, the fold-in factor cache;
-* ``P:fp`` HASH event id -> ``<payload fingerprint>:<seq>`` (recloop.events.idempotency):
-  how a retry is told from another payload under the same id, and where the stored one is.
+* ``P:factors`` HASH user -> float32 bytes, the fold-in factor cache.
 
-An append batch is one Lua script call (chunks of 500 events): per event,
-SADD of the id decides; a new id gets its sequence number, XADD, APPEND,
-counter and item-stats updates, all inside the one atomic script. Events
-are validated before the call so the script cannot fail half-way.
+An append batch is one Lua script call (chunks of 500 events): per event, the item
+stats it would give are checked to be finite, then the id is looked up in every
+bucket; a new id gets its sequence number, XADD, its fingerprint and seq in the
+current bucket, the history record, counter and item-stats updates, all inside the
+one atomic script. Events are validated before the call so the script cannot fail
+half-way.
 
 Item stats: :meth:`RedisFeatureStore.item_stats` returns a local mirror of
 ``P:items``, loaded on open and updated by this process's own appends; other
@@ -33,7 +44,6 @@ docs/durability.md).
 
 from __future__ import annotations
 
-import struct
 import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -47,43 +57,43 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from recloop.errors import ConfigError, DataError
-from recloop.events.schema import EVENT_TYPES, NEGATIVE_TYPES, Event, EventType
+from recloop.events.schema import Event, EventType
+from recloop.features.history import pack_record, user_live
 from recloop.features.redis_durability import Durability, check_durability
+from recloop.features.redis_ids import ID_BUCKETS, IdBuckets, id_marks
 from recloop.features.redis_keys import delete_prefix, held_within, redact, talking_to
 from recloop.features.store import UserLive, check_events, check_factor, zero_item_stats
 from recloop.retrieval.trending import ItemStats
 
-__all__ = ["RedisFeatureStore"]
+__all__ = ["ID_BUCKETS", "RedisFeatureStore"]
 
 log = structlog.get_logger(__name__)
 
 _CHUNK = 500
-_RECORD_STRUCT = struct.Struct("<iBdf")
-_RECORD = np.dtype([("item", "<i4"), ("type", "u1"), ("ts", "<f8"), ("rating", "<f4")])
-_TYPE_CODE = {t: i for i, t in enumerate(EVENT_TYPES)}
-_IS_NEGATIVE = np.array(
-    [t in NEGATIVE_TYPES for t in EVENT_TYPES] + [False] * (256 - len(EVENT_TYPES)), dtype=bool
-)
-_FIXED_KEYS = ("ids", "seq", "log", "counts", "nusers", "items", "fp")
+_FIXED_KEYS = ("seq", "log", "counts", "nusers", "items")
 
-# KEYS: ids, seq, log, counts, nusers, items, fp, then one user list per event.
-# ARGV[1] half-life (s), then 9 per event: id, type, positive (1/0), item,
-# timestamp, rating, user record, log payload, payload fingerprint. Mirrors ItemStats.add. An event
-# whose item stats would not be finite (a non-finite time or rating, or stats that
-# are already NaN: `recloop state repair`) gets -1 and nothing of it is written.
+# KEYS: seq, log, counts, nusers, items, then the NB id buckets (current first), then one
+# user string per event. ARGV[1] half-life (s), ARGV[2] NB, ARGV[3] the current bucket's
+# TTL (s), then 9 per event: id, type, positive (1/0), item, timestamp, rating, user
+# record, log payload, payload fingerprint. Mirrors ItemStats.add. An event whose item
+# stats would not be finite (a non-finite time or rating, or stats that are already NaN:
+# `recloop state repair`) gets -1 and nothing of it is written; a stored id gets 0.
 _APPEND_LUA = """
 local hl = tonumber(ARGV[1])
+local nb = tonumber(ARGV[2])
+local base = 5 + nb
 local function finite(x) return x ~= nil and x == x and x ~= math.huge and x ~= -math.huge end
 local out = {}
-for i = 1, #KEYS - 7 do
-  local a = 1 + (i - 1) * 9
+for i = 1, #KEYS - base do
+  local a = 3 + (i - 1) * 9
+  local id = ARGV[a + 1]
   local item = ARGV[a + 4]
   local t = tonumber(ARGV[a + 5])
   local r = tonumber(ARGV[a + 6])
   local c, tv, tt, rs, rn = 0, 0, 0, 0, 0
   local ok = finite(t) and finite(r)
   if ok and ARGV[a + 3] == '1' then
-    local packed = redis.call('HGET', KEYS[6], item)
+    local packed = redis.call('HGET', KEYS[5], item)
     if packed then c, tv, tt, rs, rn = struct.unpack('<ddddd', packed) end
     local dt = t - tt
     if dt < 0 then dt = 0 end
@@ -93,25 +103,36 @@ for i = 1, #KEYS - 7 do
     if r > 0 then rs = rs + r; rn = rn + 1 end
     ok = finite(c) and finite(tv) and finite(tt) and finite(rs) and finite(rn)
   end
+  local seen = false
+  if ok then
+    for b = 1, nb do
+      if redis.call('HEXISTS', KEYS[5 + b], id) == 1 then seen = true; break end
+    end
+  end
   if not ok then
     out[i] = -1
-  elseif redis.call('SADD', KEYS[1], ARGV[a + 1]) == 0 then
+  elseif seen then
     out[i] = 0
   else
-    local seq = redis.call('INCR', KEYS[2])
-    redis.call('XADD', KEYS[3], '0-' .. seq, 'e', ARGV[a + 8])
-    redis.call('HSET', KEYS[7], ARGV[a + 1], ARGV[a + 9] .. ':' .. seq)
+    local seq = redis.call('INCR', KEYS[1])
+    redis.call('XADD', KEYS[2], '0-' .. seq, 'e', ARGV[a + 8])
+    redis.call('HSET', KEYS[6], id, ARGV[a + 9] .. ':' .. seq)
     local record = ARGV[a + 7]
-    if redis.call('APPEND', KEYS[7 + i], record) == #record then
-      redis.call('INCR', KEYS[5])
+    local history = redis.call('GET', KEYS[base + i])
+    if history then
+      redis.call('SET', KEYS[base + i], history .. record)
+    else
+      redis.call('SET', KEYS[base + i], record)
+      redis.call('INCR', KEYS[4])
     end
-    redis.call('HINCRBY', KEYS[4], ARGV[a + 2], 1)
+    redis.call('HINCRBY', KEYS[3], ARGV[a + 2], 1)
     if ARGV[a + 3] == '1' then
-      redis.call('HSET', KEYS[6], item, struct.pack('<ddddd', c, tv, tt, rs, rn))
+      redis.call('HSET', KEYS[5], item, struct.pack('<ddddd', c, tv, tt, rs, rn))
     end
     out[i] = 1
   end
 end
+if redis.call('TTL', KEYS[6]) == -1 then redis.call('EXPIRE', KEYS[6], tonumber(ARGV[3])) end
 return out
 """
 
@@ -130,37 +151,22 @@ def _event(payload: bytes) -> Event:
                  fp[0] if fp else None)
 
 
-def _script_args(chunk: list[Event], half_life_s: float) -> list[Any]:
+def _script_args(chunk: list[Event], half_life_s: float, buckets: int, ttl_s: int) -> list[Any]:
     """The append script's ARGV for ``chunk`` (see the comment of ``_APPEND_LUA``)."""
-    args: list[Any] = [repr(half_life_s)]
+    args: list[Any] = [repr(half_life_s), buckets, ttl_s]
     for e in chunk:
-        record = _RECORD_STRUCT.pack(e.item, _TYPE_CODE[e.type], e.timestamp, e.rating)
         args += [e.event_id, e.type, "1" if e.positive else "0", e.item, repr(float(e.timestamp)),
-                 repr(e.rating), record, _payload(e), e.fingerprint or ""]  # fmt: skip
+                 repr(e.rating), pack_record(e), _payload(e), e.fingerprint or ""]  # fmt: skip
     return args
 
 
-def _load_stats(s: ItemStats, raw: dict[bytes, bytes], n_items: int, prefix: str) -> None:
-    """Write the packed ``P:items`` entries into ``s`` (zeroed); ConfigError for another catalog."""
-    idx = np.array([int(k) for k in raw], dtype=np.int64)
-    if idx.max() >= n_items:
-        raise ConfigError(
-            f"Redis prefix {prefix!r} holds stats for item index {idx.max()} but "
-            f"the catalog has {n_items} items: use another prefix or clear it."
-        )
-    vals = np.frombuffer(b"".join(raw.values()), dtype="<f8").reshape(-1, 5)
-    for column, arr in enumerate((s.counts, s.trend_value, s.trend_time, s.rating_sum, s.rating_n)):
-        arr[idx] = vals[:, column]
-    s.now = float(vals[:, 2].max())
-
-
-def _stored(r: Any, fp_key: str, log_key: str, event_ids: Sequence[str]) -> dict[str, Event]:
-    """The stored events of the ids found in ``fp_key`` (``<fingerprint>:<seq>``), read from the log."""
+def _stored(r: Any, id_keys: Sequence[str], log_key: str, event_ids: Sequence[str]) -> dict[str, Event]:
+    """The stored events of the ids found in the buckets (``<fingerprint>:<seq>``), read from the log."""
     ids = list(dict.fromkeys(event_ids))
-    if not ids:
+    found = [(i, m.decode().rsplit(":", 1)[1]) for i, m in zip(ids, id_marks(r, id_keys, ids), strict=True)
+             if m is not None]  # fmt: skip
+    if not found:
         return {}
-    marks = r.hmget(fp_key, ids)
-    found = [(i, m.decode().rsplit(":", 1)[1]) for i, m in zip(ids, marks, strict=True) if m]
     pipe = r.pipeline(transaction=False)
     for _, seq in found:
         pipe.xrange(log_key, f"0-{seq}", f"0-{seq}")
@@ -185,21 +191,44 @@ def _frozen(arr: np.ndarray, dtype: type[np.generic]) -> np.ndarray:
     return out
 
 
+def _load_item_stats(stats: ItemStats, raw: dict[bytes, bytes], n_items: int, prefix: str) -> None:
+    """Overwrite ``stats`` (zeroed first) with the ``P:items`` hash."""
+    zero_item_stats(stats)
+    if not raw:
+        return
+    idx = np.array([int(k) for k in raw], dtype=np.int64)
+    if idx.max() >= n_items:
+        raise ConfigError(
+            f"Redis prefix {prefix!r} holds stats for item index {idx.max()} but "
+            f"the catalog has {n_items} items: use another prefix or clear it."
+        )
+    vals = np.frombuffer(b"".join(raw.values()), dtype="<f8").reshape(-1, 5)
+    for column, arr in enumerate(
+        (stats.counts, stats.trend_value, stats.trend_time, stats.rating_sum, stats.rating_n)
+    ):
+        arr[idx] = vals[:, column]
+    stats.now = float(vals[:, 2].max())
+
+
 class RedisFeatureStore:
     """The ``redis`` backend of :class:`~recloop.features.store.FeatureStore`.
 
     ``url``: the server (``redis://host:port/db``); ``prefix``: the key
     namespace (stores with different prefixes are independent; do not nest
-    prefixes such as ``a`` and ``a:b``). ``n_items``: catalog size. Raises
-    :class:`DependencyUnavailableError` within ``timeout_s`` if the server is down; every
-    call after that fails the same way within ``timeout_s`` when the server hangs (the
-    connect and read timeouts, and the wait for this process's own append lock).
+    prefixes such as ``a`` and ``a:b``). ``n_items``: catalog size.
+    ``idempotency_window_s``: how long an event id (and its payload fingerprint) is
+    remembered at least. Raises :class:`DependencyUnavailableError` within ``timeout_s``
+    if the server is down; every call after that fails the same way within ``timeout_s``
+    when the server hangs (the connect and read timeouts, and the wait for this process's
+    own append lock).
     """
 
-    def __init__(self, url: str, prefix: str, n_items: int, half_life_days: float = 7.0,
-                 timeout_s: float = 2.0) -> None:  # fmt: skip
+    def __init__(self, url: str, prefix: str, n_items: int, half_life_days: float = 7.0, *,
+                 idempotency_window_s: float = 86_400.0, timeout_s: float = 2.0) -> None:  # fmt: skip
         self.url, self.prefix, self.n_items, self.timeout_s = url, prefix, n_items, timeout_s
         self._keys = [f"{prefix}:{name}" for name in _FIXED_KEYS]
+        self._ids = IdBuckets(prefix, idempotency_window_s)
+        self._id_ttl = self._ids.ttl
         self._factors_key = f"{prefix}:factors"
         self._stats = ItemStats(n_items, half_life_days)
         self._lock = threading.Lock()  # orders own appends against mirror reloads
@@ -250,6 +279,10 @@ class RedisFeatureStore:
     def _user_key(self, user_id: str) -> str:
         return f"{self.prefix}:u:{user_id}"
 
+    def _id_keys(self) -> list[str]:
+        """The id buckets to check now, the current (written) one first."""
+        return self._ids.keys()
+
     def append(self, events: Sequence[Event]) -> list[bool]:
         """See :meth:`FeatureStore.append`; one Lua script call per 500 events."""
         batch = list(events)
@@ -260,8 +293,9 @@ class RedisFeatureStore:
         return result
 
     def _append_chunk(self, chunk: list[Event]) -> list[bool]:
-        keys = list(self._keys) + [self._user_key(e.user_id) for e in chunk]
-        args = _script_args(chunk, self._stats.half_life_s)
+        id_keys = self._id_keys()
+        keys = [*self._keys, *id_keys, *(self._user_key(e.user_id) for e in chunk)]
+        args = _script_args(chunk, self._stats.half_life_s, len(id_keys), self._id_ttl)
         with self._locked(), self._talking():
             flags = self._append(keys=keys, args=args)
             applied = [f == 1 for f in flags]
@@ -272,33 +306,17 @@ class RedisFeatureStore:
         return applied
 
     def stored_events(self, event_ids: Sequence[str]) -> dict[str, Event]:
-        """See :meth:`FeatureStore.stored_events`: HMGET of ``P:fp`` (fingerprint and seq), then
-        the log entries by seq (events stored before fingerprints existed are not found)."""
+        """See :meth:`FeatureStore.stored_events`: HMGET of the id buckets (fingerprint and seq),
+        then the log entries by seq. Not found: ids older than the idempotency window, events
+        stored before fingerprints existed, and entries already trimmed from the log."""
         with self._talking():
-            return _stored(self._r, self._keys[6], self._keys[2], event_ids)
+            return _stored(self._r, self._id_keys(), self._keys[1], event_ids)
 
     def user_events(self, user_id: str) -> UserLive:
         """See :meth:`FeatureStore.user_events`; one GET."""
         with self._talking():
             raw = self._r.get(self._user_key(user_id))
-        if not raw:
-            return UserLive.empty(user_id)
-        rec = np.frombuffer(raw, dtype=_RECORD)
-        neg = _IS_NEGATIVE[rec["type"]]
-        pos = ~neg
-        counts = np.bincount(rec["type"], minlength=len(EVENT_TYPES))
-        return UserLive(
-            user_id,
-            _frozen(rec["item"][pos], np.int64),
-            _frozen(rec["ts"][pos], np.float64),
-            _frozen(rec["rating"][pos], np.float32),
-            _frozen(rec["item"][neg], np.int64),
-            {EVENT_TYPES[i]: int(c) for i, c in enumerate(counts.tolist()) if c},
-            float(rec["ts"].min()),
-            float(rec["ts"].max()),
-            tuple(EVENT_TYPES[t] for t in rec["type"][pos].tolist()),
-            _frozen(rec["ts"][neg], np.float64),
-        )
+        return user_live(user_id, raw)
 
     def item_stats(self) -> ItemStats:
         """The local mirror of ``P:items`` (see the module docstring)."""
@@ -307,16 +325,13 @@ class RedisFeatureStore:
     def refresh(self) -> None:
         """Reload the item stats mirror from Redis, in place (sees other processes)."""
         with self._locked(), self._talking():
-            raw = self._r.hgetall(self._keys[5])
-            zero_item_stats(self._stats)
-            if not raw:
-                return
-            _load_stats(self._stats, raw, self.n_items, self.prefix)
+            raw = self._r.hgetall(self._keys[4])
+            _load_item_stats(self._stats, raw, self.n_items, self.prefix)
 
     def event_count(self) -> int:
         """See :meth:`FeatureStore.event_count`."""
         with self._talking():
-            return int(self._r.get(self._keys[1]) or 0)
+            return int(self._r.get(self._keys[0]) or 0)
 
     def events(self, after: int = 0, limit: int | None = None) -> list[tuple[int, Event]]:
         """See :meth:`FeatureStore.events`; XRANGE over the stream, 10,000 per call."""
@@ -324,7 +339,7 @@ class RedisFeatureStore:
         with self._talking():
             while limit is None or len(out) < limit:
                 count = 10_000 if limit is None else min(10_000, limit - len(out))
-                page = self._r.xrange(self._keys[2], f"0-{after + 1}", "+", count=count)
+                page = self._r.xrange(self._keys[1], f"0-{after + 1}", "+", count=count)
                 for entry_id, fields in page:
                     after = int(entry_id.split(b"-")[1])
                     out.append((after, _event(fields[b"e"])))
@@ -335,20 +350,30 @@ class RedisFeatureStore:
     def users(self) -> int:
         """See :meth:`FeatureStore.users`."""
         with self._talking():
-            return int(self._r.get(self._keys[4]) or 0)
+            return int(self._r.get(self._keys[3]) or 0)
 
     def applied(self, event_ids: Sequence[str]) -> list[bool]:
-        """Whether each event id is in the store already (read-your-writes through a bus)."""
+        """Whether each event id is in the store already, within the idempotency window
+        (read-your-writes through a bus)."""
         if not event_ids:
             return []
         with self._talking():
-            flags = self._r.smismember(self._keys[0], list(event_ids))  # type: ignore[no-untyped-call]
-            return [bool(f) for f in flags]
+            return [m is not None for m in id_marks(self._r, self._id_keys(), event_ids)]
+
+    def trim_log(self, through_seq: int) -> int:
+        """Drop the log entries with ``seq <= through_seq`` (XTRIM MINID); how many went.
+
+        Only for a log already committed elsewhere (the Delta archive: ``recloop archive
+        run --trim`` calls it after each commit). Histories, counters and item stats stay;
+        :meth:`events` then starts after ``through_seq``; :meth:`event_count` is unchanged.
+        """
+        with self._talking():
+            return int(self._r.xtrim(self._keys[1], minid=f"0-{through_seq + 1}", approximate=False))
 
     def counts_by_type(self) -> dict[str, int]:
         """See :meth:`FeatureStore.counts_by_type`."""
         with self._talking():
-            raw = self._r.hgetall(self._keys[3])
+            raw = self._r.hgetall(self._keys[2])
         return {k.decode(): int(v) for k, v in raw.items()}
 
     def user_factor(self, user_id: str) -> np.ndarray | None:
@@ -367,7 +392,7 @@ class RedisFeatureStore:
 
     def clear(self) -> None:
         """Delete every key under ``<prefix>:`` (SCAN + UNLINK; never FLUSHDB)."""
-        with self._lock, self._talking():
+        with self._locked(), self._talking():
             delete_prefix(self._r, self.prefix)
             zero_item_stats(self._stats)
 

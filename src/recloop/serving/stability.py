@@ -86,8 +86,8 @@ class Stability:
             return items, scores, np.arange(len(items))
         spread = float(top_scores[0] - top_scores[-1]) or 1.0
         bonus = self.strength * spread * kept
-        if len(history.negatives):
-            bonus = bonus * (1.0 - negative_similarity(top_items, history, sources))
+        if len(history.negatives):  # only the kept items: at most SHOWN_KEEP similarity columns
+            bonus[kept] *= 1.0 - negative_similarity(top_items[kept], history, sources)
         head = np.argsort(-(top_scores + bonus), kind="stable")
         order = np.concatenate([head, np.arange(d, len(items))])
         new = scores.astype(np.float64).copy()
