@@ -121,7 +121,8 @@ class FeatureStore(Protocol):
         """The stored event of each id that is in the log, with the fingerprint it was stored with.
 
         How a duplicate is told from a conflict (recloop.events.idempotency): a stored event
-        never changes, so the answer for an id :meth:`append` called old stays true.
+        never changes, so the answer for an id :meth:`append` called old stays true (``redis``:
+        within the idempotency window and while the log entry is not trimmed).
         """
         ...
 
