@@ -11,18 +11,19 @@ time order, 500 per call, into:
 
 * **Redis**: a redis-server of its own started on ``--port`` (no persistence; stopped at
   the end), so ``INFO memory`` ``used_memory`` deltas are this store's alone. Phases:
-  ``loaded`` (histories + the whole log + the id sets), ``log_trimmed`` (after
+  ``loaded`` (histories + the whole log + the id buckets), ``log_trimmed`` (after
   ``trim_log``, what ``recloop archive run --trim`` leaves once the archive holds the
   log), ``steady`` (also after the idempotency window: the id buckets expired; the
   benchmark uses a 2 s window and waits for the real expiry), and ``steady`` less the
   item-stats hash (it grows with the catalog, not the users). Per-component bytes from
-  ``MEMORY USAGE`` (every user key summed; the log and id sets whole).
+  ``MEMORY USAGE`` (every user key summed; the log and id buckets whole).
 * **embedded**: a SQLite file (its size after a checkpoint: the durable log with its
   unique id index, the backend's only durable record) and the bytes of the per-user
   state in memory (``sys.getsizeof`` of the users dict, its keys and packed buffers).
 
-The id sets hold what arrived within the idempotency window, whatever the users: their
-cost is given per event (bytes per id in a set of these ids; x events per window).
+The id buckets (hashes id -> payload fingerprint and seq) hold what arrived within the
+idempotency window, whatever the users: their cost is given per event (bytes per id in a
+hash of these ids with fingerprints; x events per window).
 
 Figures are scaled to one million users (bytes / users * 1e6, in GiB); the issue's bar
 is 0.8 GiB of Redis per 1M users. Writes JSON with every phase and the component sizes.
@@ -118,10 +119,13 @@ def _usage(client: redis.Redis, pattern: str) -> int:
 
 
 def _id_bytes(client: redis.Redis, events: list[Event]) -> float:
-    """Bytes per id of a set holding these events' ids (what a 24 h window holds per event)."""
+    """Bytes per id of a bucket hash holding these events' ids, each with a fingerprint and seq
+    (``<32 hex>:<seq>``, what the store keeps per event in the window)."""
     key = "store-memory:ids-cost"
     for start in range(0, len(events), 10_000):
-        client.sadd(key, *[e.event_id for e in events[start : start + 10_000]])
+        part = events[start : start + 10_000]
+        marks = {e.event_id: f"{uuid.uuid4().hex}:{start + n + 1}" for n, e in enumerate(part)}
+        client.hset(key, mapping=marks)
     used = int(client.memory_usage(key, samples=0) or 0)
     client.delete(key)
     return used / len(events)

@@ -44,6 +44,8 @@ from typing import Any
 
 import redis
 
+from recloop.features.redis_ids import ids_held, stored_ids
+
 ROOT = Path(__file__).resolve().parents[1]
 RECLOOP = Path(sys.executable).with_name("recloop")
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -225,7 +227,7 @@ def verify(
     r: redis.Redis, prefix: str, acked: set[str], archive: str | None, lag_ports: list[int]
 ) -> dict[str, Any]:
     """Wait for the consumers to drain, then check exactly-once in Redis and in the archive."""
-    ids_key, log_key = f"{prefix}:ids", f"{prefix}:log"
+    log_key = f"{prefix}:log"
     end, last, stable = time.monotonic() + 180, -1, 0
     while time.monotonic() < end and stable < 6:
         n = int(r.xlen(log_key))
@@ -233,14 +235,9 @@ def verify(
         last = n
         time.sleep(0.5)
     ordered = sorted(acked)
-    buckets = list(r.scan_iter(match=ids_key + ":*"))  # the id sets are time buckets (P:ids:<k>)
-    found: set[str] = set()
-    for b in buckets:
-        for i in range(0, len(ordered), 5000):
-            part = ordered[i : i + 5000]
-            found.update(e for e, f in zip(part, r.smismember(b, part), strict=True) if f)
-    missing = len(ordered) - len(found)
-    applied, in_set = int(r.xlen(log_key)), sum(int(r.scard(b)) for b in buckets)
+    # the ids live in time-bucketed hashes P:ids:<k> (id -> fingerprint:seq)
+    missing = len(ordered) - sum(stored_ids(r, prefix, ordered))
+    applied, in_set = int(r.xlen(log_key)), ids_held(r, prefix)
     out: dict[str, Any] = {"acknowledged": len(acked), "applied": applied, "acknowledged_missing": missing,
                            "applied_twice": applied - in_set,
                            "consumer_lag_s_after": [consumer_lag(p) for p in lag_ports]}  # fmt: skip

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = [
     "DEFAULT_ADMIN_KEY",
@@ -126,10 +126,16 @@ class RedisStateConfig(BaseModel):
         description="serve although the Redis server would lose acknowledged events on a restart "
         "(no AOF and no RDB snapshots); see docs/durability.md",
     )
+    timeout_s: float = Field(
+        default=2.0, gt=0, le=60,
+        description="connect and read timeout of every Redis call (s): a hung server makes a write "
+        "fail with 503 after this long instead of holding the request",
+    )  # fmt: skip
     idempotency_window_s: float = Field(
         default=86_400.0, gt=0,
         description="a re-sent event id is recognised (and ignored) for at least this long; the id "
-        "sets expire after it, so their memory is bounded by the event rate, not the users",
+        "buckets (with each id's payload fingerprint) expire after it, so their memory is "
+        "bounded by the event rate, not the users",
     )  # fmt: skip
 
     @field_validator("url")
@@ -164,6 +170,14 @@ class EventsConfig(BaseModel):
         default=0.0, ge=0.0, le=10_000.0,
         description="with kafka: how long POST /v1/events waits for the consumer to apply the events "
         "before answering (read-your-writes); 0 answers at the broker's ack with a wait token",
+    )  # fmt: skip
+    min_timestamp: float = Field(
+        default=315532800.0, allow_inf_nan=False,
+        description="the earliest event timestamp accepted (Unix s; default 1980-01-01T00:00:00Z)",
+    )  # fmt: skip
+    max_future_s: float = Field(
+        default=86400.0, ge=0.0, allow_inf_nan=False,
+        description="how far past the server's clock an event timestamp may lie (s; clock skew)",
     )  # fmt: skip
 
 
@@ -244,6 +258,20 @@ class Settings(BaseSettings):
         description="with Redis state: how often a serving process reloads item popularity and "
         "trending from Redis, so other workers' events count in its rankings (s)",
     )  # fmt: skip
+    worker_healthcheck_s: float = Field(
+        default=30.0, gt=0,
+        description="with --workers > 1: how long a worker may take to answer the supervisor's health "
+        "check before it is killed and replaced (logged with the reason); uvicorn's own default is 5 s",
+    )  # fmt: skip
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="origins allowed to call the API from a browser (CORS), comma-separated, e.g. "
+        "https://dash.example.com,http://localhost:5173; empty (the default): no cross-origin access",
+    )  # fmt: skip
+    ready_min_free_mb: float = Field(
+        default=100.0, ge=0.0,
+        description="/ready answers 503 when the disk under RECLOOP_HOME has less free space (MB)",
+    )  # fmt: skip
     swap_poll_s: float = Field(default=30.0, gt=0, description="registry poll for a new champion (s)")
     experiment_look_s: float = 30.0  # scheduled sequential looks / auto-promotion of experiments
     retrain_in_server: bool = Field(
@@ -258,6 +286,17 @@ class Settings(BaseSettings):
         description="share of MovieLens (time order) used as training data and serving base "
         "history; 0.8 = the P2 bootstrap, for `recloop replay` against a server",
     )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, v: object) -> object:
+        """A comma-separated list; each origin is scheme://host[:port] (no path, no wildcard)."""
+        items = [o.strip() for o in v.split(",") if o.strip()] if isinstance(v, str) else v
+        for o in items if isinstance(items, list) else []:
+            parts = urlsplit(str(o))
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+                raise ValueError(f"{o!r} is not an origin: use scheme://host[:port], e.g. https://dash.example.com")
+        return [str(o).rstrip("/") for o in items] if isinstance(items, list) else items
 
     @field_validator("admin_api_key")
     @classmethod

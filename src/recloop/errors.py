@@ -7,6 +7,7 @@ and the CLI prints the message and exits non-zero. Messages say what to fix.
 from __future__ import annotations
 
 __all__ = [
+    "BundleIntegrityError",
     "ConfigError",
     "ConflictError",
     "DataError",
@@ -70,6 +71,13 @@ class DataError(RecloopError):
 
     status_code = 500
     code = "data_error"
+
+
+class BundleIntegrityError(DataError):
+    """A model bundle file that is missing or whose checksum differs from the recorded one.
+
+    ``field`` is the file's path inside the bundle (``ranker.txt``, ``index.faiss``, ...).
+    """
 
 
 class ConfigError(RecloopError):

@@ -263,7 +263,9 @@ def test_users_list_and_known_user_profile(client: TestClient) -> None:
 
 def test_health_ready_metrics_and_stats(client: TestClient, post_event: PostEvent, new_user: str) -> None:
     assert client.get("/health").json() == {"status": "ok"}
-    assert client.get("/ready").json() == {"ready": True, "model_version": "1"}
+    ready = client.get("/ready").json()
+    assert (ready["ready"], ready["model_version"]) == (True, "1")
+    assert ready["store"] == {"ok": True, "detail": "takes writes"} and ready["disk"]["ok"]
 
     before = client.get("/v1/stats").json()
     post_event(new_user, 1, "click")

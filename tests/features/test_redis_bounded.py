@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Iterator
@@ -46,6 +47,26 @@ def test_id_buckets_expire_and_duplicates_inside_the_window_are_refused(
     assert store.applied(["e1"]) == [False]
     assert store.append([make_event(1)]) == [True]  # remembered for at least the window only
     assert len(store.user_events("u1")) == 4
+
+
+def test_fingerprints_live_in_the_id_buckets_and_expire_with_them(
+    open_redis: tuple[redis.Redis, list[RedisFeatureStore], str], redis_url: str
+) -> None:
+    client, opened, prefix = open_redis
+    store = RedisFeatureStore(redis_url, prefix, N_ITEMS, idempotency_window_s=2.0)
+    opened.append(store)
+    a = dataclasses.replace(make_event(1, item=3), fingerprint="f" * 32)
+    assert store.append([a, make_event(2)]) == [True, True]
+    (bucket,) = client.scan_iter(match=f"{prefix}:ids:*")
+    assert client.hgetall(bucket) == {b"e1": b"f" * 32 + b":1", b"e2": b":2"}
+    assert not client.exists(f"{prefix}:fp")  # no unbounded fingerprint hash beside the buckets
+    time.sleep(1.1)  # the next bucket: fingerprint and event are found in the older one
+    assert store.append([dataclasses.replace(a, item=4, fingerprint="0" * 32)]) == [False]
+    assert store.stored_events(["e1", "e9"]) == {"e1": a}
+    ttl = max(int(client.ttl(k)) for k in client.scan_iter(match=f"{prefix}:ids:*"))
+    time.sleep(ttl + 1.5)  # the window is over: the fingerprints went with the ids
+    assert store.stored_events(["e1"]) == {}
+    assert store.event_count() == 2  # the log still holds the event
 
 
 def test_a_long_window_keeps_a_bounded_number_of_buckets(redis_url: str) -> None:

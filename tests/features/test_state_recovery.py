@@ -116,3 +116,45 @@ def test_state_rebuild_command_on_a_zero_byte_file(tmp_path: Path, monkeypatch: 
     store = SQLiteFeatureStore(tmp_path / "state.db", N_ITEMS)
     assert store.event_count() == 0
     store.close()
+
+
+def _remove(path: Path) -> None:
+    for name in (path.name, path.name + "-wal", path.name + "-shm"):
+        (path.parent / name).unlink(missing_ok=True)
+
+
+def test_a_missing_or_emptied_file_is_refused_when_the_marker_says_events_were_stored(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    filled(path, 1234)
+    assert (tmp_path / "state.db.stored").exists()
+    data = path.read_bytes()
+    for damage, expect in ((b"", "0 bytes"), (data[:50], "shorter than the SQLite header")):
+        path.write_bytes(damage)
+        with pytest.raises(DataError) as info:
+            SQLiteFeatureStore(path, N_ITEMS)
+        assert str(path) in info.value.message and expect in info.value.message
+        assert "records 1,234 stored events" in info.value.message
+        assert "recloop state rebuild" in info.value.message
+    _remove(path)
+    with pytest.raises(DataError) as info:
+        SQLiteFeatureStore(path, N_ITEMS)
+    msg = info.value.message
+    assert f"{path} is missing" in msg and "1,234 stored events" in msg and "backup" in msg
+    assert "state.db.stored" in msg  # how to start empty on purpose
+    path.write_bytes(data)  # the restored backup opens
+    store = SQLiteFeatureStore(path, N_ITEMS)
+    assert store.event_count() == 1234
+    store.clear()  # an emptied store: starting again without the file is a new store
+    store.close()
+    _remove(path)
+    fresh = SQLiteFeatureStore(path, N_ITEMS)
+    assert fresh.event_count() == 0
+    fresh.close()
+
+
+def test_a_new_store_never_written_leaves_no_marker(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    SQLiteFeatureStore(path, N_ITEMS).close()
+    assert not (tmp_path / "state.db.stored").exists()
+    _remove(path)
+    SQLiteFeatureStore(path, N_ITEMS).close()  # nothing was ever stored: a new store again

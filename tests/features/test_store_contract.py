@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import subprocess
@@ -314,3 +315,19 @@ def test_memory_backend_refuses_a_second_open(tmp_path: Path) -> None:
     finally:
         first.close()
     open_store(config, N_ITEMS, tmp_path).close()  # released on close
+
+
+def test_stored_events_carry_the_payload_fingerprint(
+    store: FeatureStore, open_test_store: StoreOpener
+) -> None:
+    a = dataclasses.replace(make_event(1, item=3), fingerprint="f" * 32)
+    b = make_event(2, item=4)  # no payload: no fingerprint
+    assert store.append([a, b]) == [True, True]
+    assert store.append([dataclasses.replace(a, item=5, fingerprint="0" * 32)]) == [False]
+    found = store.stored_events(["e1", "e2", "e9", "e1"])
+    assert set(found) == {"e1", "e2"}
+    assert found["e1"] == a and found["e1"].fingerprint == "f" * 32  # the first payload stays
+    assert found["e2"].fingerprint is None and found["e2"].item == 4
+    assert store.stored_events([]) == {}
+    store.close()
+    assert open_test_store().stored_events(["e1"])["e1"].fingerprint == "f" * 32  # after a restart

@@ -23,6 +23,7 @@ from recloop.errors import (
     NotFoundError,
     ValidationError,
 )
+from recloop.ranking.manifest import DIGEST_TAG
 from recloop.registry import (
     CHAMPION,
     ModelRegistry,
@@ -104,7 +105,8 @@ def test_log_two_versions_and_list_them(make_registry: RegistryFactory, bundle: 
     assert before.timestamp() - 1 <= v1.created_at.timestamp() <= v2.created_at.timestamp()
     assert v1.created_at.tzinfo is UTC
     assert v1.params == {"model": "als", "als.factors": "32", "als.alpha": "0.5", "seed": "42"}
-    assert v1.tags == {"dataset": "ml-100k"}
+    assert {k: v for k, v in v1.tags.items() if k != DIGEST_TAG} == {"dataset": "ml-100k"}
+    assert len(v1.tags[DIGEST_TAG]) == 64  # the bundle's manifest, recorded at registration
     assert v1.source.endswith(f"/{v1.run_id}/artifacts/bundle")
 
 
@@ -189,7 +191,8 @@ def test_version_tags(make_registry: RegistryFactory, bundle: Path) -> None:
     registry = make_registry()
     log(registry, bundle)
     registry.set_version_tags(1, {"validated": "true", "dataset": "ml-1m"})
-    assert registry.get(1).tags == {"dataset": "ml-1m", "validated": "true"}
+    assert {k: v for k, v in registry.get(1).tags.items() if k != DIGEST_TAG} == {"dataset": "ml-1m",
+                                                                                "validated": "true"}
 
 
 def test_download_equals_bundle_and_is_cached(

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recloop import __version__
 from recloop.api.errors import install_error_handling
+from recloop.api.guards import PathLimit, install_cors
 from recloop.api.routes import events, experiments, items, monitoring, system, users
 from recloop.config import Settings, get_settings
 from recloop.errors import NotFoundError
@@ -175,6 +176,14 @@ def _mount_ui(app: FastAPI) -> None:
         return FileResponse(dist / "index.html")
 
 
+def _install_middleware(app: FastAPI, cfg: Settings) -> None:
+    """The error shape, then (outermost last) the path guard, CORS and the request timer."""
+    install_error_handling(app)
+    app.add_middleware(PathLimit)
+    install_cors(app, cfg.cors_origins)  # outside PathLimit: its answers carry CORS headers too
+    app.add_middleware(RequestTimer)
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     """Build the app; the runtime (data, store, champion) is loaded in the lifespan.
 
@@ -226,8 +235,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app = FastAPI(title="recloop", version=__version__, lifespan=lifespan,
                   description="Real-time recommendations with the whole MLOps loop.")  # fmt: skip
 
-    install_error_handling(app)
-    app.add_middleware(RequestTimer)
+    _install_middleware(app, cfg)
 
     for router in (system.router, events.router, users.router, items.router, monitoring.router,
                    experiments.router):  # fmt: skip

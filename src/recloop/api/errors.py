@@ -26,7 +26,7 @@ __all__ = ["ErrorBody", "ErrorInfo", "error_response", "install_error_handling"]
 log = structlog.get_logger("recloop.api")
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
-               415: "unsupported_media_type"}  # fmt: skip
+               414: "uri_too_long", 415: "unsupported_media_type"}  # fmt: skip
 
 
 class ErrorInfo(BaseModel):

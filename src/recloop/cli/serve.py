@@ -140,9 +140,8 @@ def serve(
     if workers == 1:
         _serve_one(settings, sock, url, loop, t0)
         return
-    import uvicorn
+    from recloop.cli.workers import run_workers
 
     sock.close()  # uvicorn binds before it forks the workers
     _preflight_many(settings)
-    uvicorn.run("recloop.api.asgi:app", host=host, port=port, workers=workers, loop=loop.value,
-                http="httptools", log_level="warning", access_log=False)  # fmt: skip
+    run_workers(host, port, workers, loop.value, settings.worker_healthcheck_s)

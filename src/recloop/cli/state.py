@@ -1,4 +1,4 @@
-"""``recloop state info|backup|rebuild``: the live-event state from the terminal.
+"""``recloop state info|backup|rebuild|repair``: the live-event state from the terminal.
 
 See docs/durability.md for what each backend keeps and how it is recovered.
 """
@@ -89,3 +89,40 @@ def rebuild() -> None:
     lost = f"; {report.lost:,} unreadable events lost" if report.lost else ""
     say(f"rebuilt {path}: {report.recovered:,} events recovered{lost}; the damaged file is "
         f"kept as {report.damaged_copy}")  # fmt: skip
+
+
+@app.command()
+def repair(
+    half_life_days: Annotated[float, typer.Option(help="the trending half-life of the served model")] = 7.0,
+) -> None:
+    """Find and fix non-finite item statistics (NaN/inf) in the configured store (server stopped)."""
+    from recloop.features.repair import RepairReport, repair_redis, repair_sqlite
+
+    settings = guarded(get_settings)
+    if isinstance(settings.state, MemoryStateConfig):
+        path = _memory(settings, "repair")
+        report: RepairReport = guarded(lambda: repair_sqlite(path))
+        what = "quarantined (table quarantined_events)"
+    else:
+        import redis
+
+        from recloop.features.redis_keys import talking_to
+
+        cfg = settings.state
+
+        def run() -> RepairReport:
+            client = redis.Redis.from_url(cfg.url, socket_connect_timeout=2.0)
+            try:
+                with talking_to(cfg.url):
+                    return repair_redis(client, cfg.prefix, half_life_days)
+            finally:
+                client.close()
+
+        report = guarded(run)
+        what = "skipped in the recomputation"
+    if not report.items and not report.events:
+        say(f"{report.where}: every item statistic is finite; nothing to repair")
+        return
+    say(f"{report.where}: repaired the statistics of {len(report.items):,} items "
+        f"({', '.join(map(str, report.items[:20]))}{' ...' if len(report.items) > 20 else ''}); "
+        f"{report.events:,} events with a non-finite time or rating {what}")  # fmt: skip

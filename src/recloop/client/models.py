@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 
 __all__ = ["Decisions", "EventResult", "ExperimentList", "ExperimentOut", "Health", "HistoryEntry",
            "IngestResponse", "Item", "ItemList", "LatencySummary", "ModelList", "ModelVersionOut", "Offline",
-           "OnlineRate", "Promotion", "Ready", "RecItemOut", "Recommendations", "Rejected", "SimilarItems",
-           "Stats", "UserDetail", "UserList", "UserSummary"]  # fmt: skip
+           "OnlineRate", "Promotion", "Ready", "ReadyCheck", "RecItemOut", "Recommendations", "Rejected",
+           "SimilarItems", "Stats", "UserDetail", "UserList", "UserSummary"]  # fmt: skip
 
 
 class Item(BaseModel):
@@ -54,7 +54,7 @@ class ItemList(BaseModel):
 
 
 class Rejected(BaseModel):
-    """One rejected event and why."""
+    """One event that was not applied (rejected, or a conflicting id) and why."""
 
     index: int
     event_id: str
@@ -74,6 +74,8 @@ class IngestResponse(BaseModel):
     accepted: int
     duplicates: int
     rejected: list[Rejected]
+    conflicts: list[Rejected] = Field(default_factory=list, description="events whose id was stored "
+                                      "with another payload; error names the differing fields")  # fmt: skip
     results: list[EventResult]
     queued: bool = Field(default=False, description="through the event bus: acknowledged by the broker, "
                          "applied by `recloop consume` (results say `queued`)")  # fmt: skip
@@ -89,11 +91,21 @@ class Health(BaseModel):
     status: str
 
 
+class ReadyCheck(BaseModel):
+    """One readiness condition: whether it holds and what was seen."""
+
+    ok: bool
+    detail: str
+
+
 class Ready(BaseModel):
-    """GET /ready (503 with ``ready: false`` until a model is loaded)."""
+    """GET /ready: 503 with ``ready: false`` until a model is loaded, or while the state store
+    cannot take writes (``store``) or the disk under RECLOOP_HOME is nearly full (``disk``)."""
 
     ready: bool
     model_version: str | None
+    store: ReadyCheck | None = None
+    disk: ReadyCheck | None = None
 
 
 class Promotion(BaseModel):

@@ -18,7 +18,9 @@ class Event:
 
     ``item`` is the dense catalog index, ``item_id`` the public id.
     ``value`` is the rating (1-5) for ``rate`` events, else None.
-    ``timestamp`` is Unix seconds (float). ``event_id`` is the idempotency key.
+    ``timestamp`` is Unix seconds (float). ``event_id`` is the idempotency key;
+    ``fingerprint`` the canonical hash of the payload as sent (recloop.events.idempotency),
+    None for an event made without a payload (replays, tests) or stored before it existed.
     """
 
     event_id: str
@@ -29,6 +31,7 @@ class Event:
     timestamp: float
     value: float | None = None
     request_id: str | None = None
+    fingerprint: str | None = None
 
     @property
     def positive(self) -> bool:

@@ -13,16 +13,16 @@ __all__ = ["decode", "encode"]
 
 
 def encode(e: Event) -> bytes:
-    """``[event_id, user_id, item, item_id, type, timestamp, value, request_id]`` as JSON."""
+    """``[event_id, user_id, item, item_id, type, timestamp, value, request_id, fingerprint]`` as JSON."""
     return orjson.dumps([e.event_id, e.user_id, e.item, e.item_id, e.type, e.timestamp, e.value,
-                         e.request_id])
+                         e.request_id, e.fingerprint])
 
 
 def decode(payload: bytes) -> Event:
     """The event :func:`encode` wrote; a malformed payload raises ValidationError."""
     try:
-        eid, uid, item, item_id, etype, ts, value, rid = orjson.loads(payload)
+        eid, uid, item, item_id, etype, ts, value, rid, *fp = orjson.loads(payload)  # 8: before fingerprints
         return Event(str(eid), str(uid), int(item), int(item_id), cast(EventType, etype), float(ts),
-                     None if value is None else float(value), rid)  # fmt: skip
+                     None if value is None else float(value), rid, fp[0] if fp else None)  # fmt: skip
     except (orjson.JSONDecodeError, ValueError, TypeError) as exc:
         raise ValidationError(f"malformed event message ({exc})") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,7 +12,7 @@ import redis
 
 from recloop.errors import DependencyUnavailableError
 
-__all__ = ["delete_prefix", "glob_escape", "redact", "talking_to", "unreachable_message"]
+__all__ = ["delete_prefix", "glob_escape", "held_within", "redact", "talking_to", "unreachable_message"]
 
 
 def redact(url: str) -> str:
@@ -39,6 +40,21 @@ def talking_to(url: str) -> Iterator[None]:
         yield
     except (redis.ConnectionError, redis.TimeoutError) as exc:
         raise DependencyUnavailableError(unreachable_message(url, exc)) from exc
+
+
+@contextmanager
+def held_within(lock: threading.Lock, timeout_s: float, url: str) -> Iterator[None]:
+    """Hold ``lock``, waiting at most ``timeout_s``: calls queued behind one stuck on a hung
+    server fail after the timeout too, instead of each adding its own."""
+    if not lock.acquire(timeout=timeout_s):
+        raise DependencyUnavailableError(
+            f"Redis at {redact(url)} did not answer within {timeout_s} s (an earlier call is still "
+            "waiting on it); nothing was written: retry, or check the server"
+        )
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def glob_escape(text: str) -> str:

@@ -2,19 +2,21 @@
 
 Keys (``P`` is the configured prefix; nothing outside ``P:*`` is touched):
 
-* ``P:ids:<k>`` SETs of the event ids stored during time bucket ``k`` (the
-  idempotency check; bucket width = window / 24, each bucket expires
-  ``window + 2 widths`` after it was opened, so the check remembers an id for at
-  least ``idempotency_window_s`` (default 24 h) and memory stays bounded by the
-  event rate, not by the users);
+* ``P:ids:<k>`` HASHes event id -> ``<payload fingerprint>:<seq>`` of the events stored
+  during time bucket ``k`` (recloop.features.redis_ids): the idempotency check, how a retry
+  is told from another payload under the same id (recloop.events.idempotency) and where the
+  stored event is in the log. Bucket width = window / 24; each bucket expires
+  ``window + 2 widths`` after it was opened, so an id and its fingerprint are remembered
+  for at least ``idempotency_window_s`` (default 24 h) and memory stays bounded by the
+  event rate, not by the users;
 * ``P:seq`` counter, the last sequence number; ``P:log`` STREAM, the event
-  log, entry id ``0-<seq>``, field ``e`` = JSON list of the event's fields;
-  trimmed by :meth:`RedisFeatureStore.trim_log` once an archiver has committed
-  it elsewhere (``recloop archive run --trim``), never before;
+  log, entry id ``0-<seq>``, field ``e`` = JSON list of the event's fields (with its
+  fingerprint); trimmed by :meth:`RedisFeatureStore.trim_log` once an archiver has
+  committed it elsewhere (``recloop archive run --trim``), never before;
 * ``P:u:<user_id>`` STRING of 17-byte records ``<iBdf`` (item, type code,
-  timestamp, rating), one added per event, so a history is one GET parsed
-  by one ``np.frombuffer``. The script rewrites the string (GET + SET) rather
-  than APPEND: APPEND grows a string's allocation greedily (to twice its length
+  timestamp, rating; recloop.features.history), one added per event, so a history is
+  one GET parsed by one ``np.frombuffer``. The script rewrites the string (GET + SET)
+  rather than APPEND: APPEND grows a string's allocation greedily (to twice its length
   below 1 MB), which cost ~40% of the histories' memory
   (benchmarks/store_memory.py). (A LIST read with LRANGE costs ~0.5 ms for 300
   elements in redis-py's pure-Python reply parser; one string costs ~45 µs.);
@@ -23,11 +25,12 @@ Keys (``P`` is the configured prefix; nothing outside ``P:*`` is touched):
   time, rating sum, rating count): the authoritative item stats;
 * ``P:factors`` HASH user -> float32 bytes, the fold-in factor cache.
 
-An append batch is one Lua script call (chunks of 500 events): per event,
-the id is looked up in the older buckets, then SADD into the current one
-decides; a new id gets its sequence number, XADD, the history record, counter and
-item-stats updates, all inside the one atomic script. Events are validated
-before the call so the script cannot fail half-way.
+An append batch is one Lua script call (chunks of 500 events): per event, the item
+stats it would give are checked to be finite, then the id is looked up in every
+bucket; a new id gets its sequence number, XADD, its fingerprint and seq in the
+current bucket, the history record, counter and item-stats updates, all inside the
+one atomic script. Events are validated before the call so the script cannot fail
+half-way.
 
 Item stats: :meth:`RedisFeatureStore.item_stats` returns a local mirror of
 ``P:items``, loaded on open and updated by this process's own appends; other
@@ -41,9 +44,7 @@ docs/durability.md).
 
 from __future__ import annotations
 
-import math
 import threading
-import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, cast
@@ -55,42 +56,67 @@ import structlog
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from recloop.errors import ConfigError
+from recloop.errors import ConfigError, DataError
 from recloop.events.schema import Event, EventType
 from recloop.features.history import pack_record, user_live
 from recloop.features.redis_durability import Durability, check_durability
-from recloop.features.redis_keys import delete_prefix, redact, talking_to
+from recloop.features.redis_ids import ID_BUCKETS, IdBuckets, id_marks
+from recloop.features.redis_keys import delete_prefix, held_within, redact, talking_to
 from recloop.features.store import UserLive, check_events, check_factor, zero_item_stats
 from recloop.retrieval.trending import ItemStats
 
-__all__ = ["RedisFeatureStore"]
+__all__ = ["ID_BUCKETS", "RedisFeatureStore"]
 
 log = structlog.get_logger(__name__)
 
 _CHUNK = 500
 _FIXED_KEYS = ("seq", "log", "counts", "nusers", "items")
-ID_BUCKETS = 24  # the idempotency window is cut into this many buckets (one more is kept)
 
 # KEYS: seq, log, counts, nusers, items, then the NB id buckets (current first), then one
 # user string per event. ARGV[1] half-life (s), ARGV[2] NB, ARGV[3] the current bucket's
-# TTL (s), then 8 per event: id, type, positive (1/0), item, timestamp, rating, user
-# record, log payload. Mirrors ItemStats.add.
+# TTL (s), then 9 per event: id, type, positive (1/0), item, timestamp, rating, user
+# record, log payload, payload fingerprint. Mirrors ItemStats.add. An event whose item
+# stats would not be finite (a non-finite time or rating, or stats that are already NaN:
+# `recloop state repair`) gets -1 and nothing of it is written; a stored id gets 0.
 _APPEND_LUA = """
 local hl = tonumber(ARGV[1])
 local nb = tonumber(ARGV[2])
 local base = 5 + nb
+local function finite(x) return x ~= nil and x == x and x ~= math.huge and x ~= -math.huge end
 local out = {}
 for i = 1, #KEYS - base do
-  local a = 3 + (i - 1) * 8
-  local seen = false
-  for b = 2, nb do
-    if redis.call('SISMEMBER', KEYS[5 + b], ARGV[a + 1]) == 1 then seen = true; break end
+  local a = 3 + (i - 1) * 9
+  local id = ARGV[a + 1]
+  local item = ARGV[a + 4]
+  local t = tonumber(ARGV[a + 5])
+  local r = tonumber(ARGV[a + 6])
+  local c, tv, tt, rs, rn = 0, 0, 0, 0, 0
+  local ok = finite(t) and finite(r)
+  if ok and ARGV[a + 3] == '1' then
+    local packed = redis.call('HGET', KEYS[5], item)
+    if packed then c, tv, tt, rs, rn = struct.unpack('<ddddd', packed) end
+    local dt = t - tt
+    if dt < 0 then dt = 0 end
+    tv = tv * 2 ^ (-dt / hl) + 1
+    if t > tt then tt = t end
+    c = c + 1
+    if r > 0 then rs = rs + r; rn = rn + 1 end
+    ok = finite(c) and finite(tv) and finite(tt) and finite(rs) and finite(rn)
   end
-  if seen or redis.call('SADD', KEYS[6], ARGV[a + 1]) == 0 then
+  local seen = false
+  if ok then
+    for b = 1, nb do
+      if redis.call('HEXISTS', KEYS[5 + b], id) == 1 then seen = true; break end
+    end
+  end
+  if not ok then
+    out[i] = -1
+  elseif seen then
     out[i] = 0
   else
     local seq = redis.call('INCR', KEYS[1])
     redis.call('XADD', KEYS[2], '0-' .. seq, 'e', ARGV[a + 8])
+    redis.call('HSET', KEYS[6], id, ARGV[a + 9] .. ':' .. seq)
     local record = ARGV[a + 7]
     local history = redis.call('GET', KEYS[base + i])
     if history then
@@ -101,18 +127,6 @@ for i = 1, #KEYS - base do
     end
     redis.call('HINCRBY', KEYS[3], ARGV[a + 2], 1)
     if ARGV[a + 3] == '1' then
-      local item = ARGV[a + 4]
-      local t = tonumber(ARGV[a + 5])
-      local r = tonumber(ARGV[a + 6])
-      local c, tv, tt, rs, rn = 0, 0, 0, 0, 0
-      local packed = redis.call('HGET', KEYS[5], item)
-      if packed then c, tv, tt, rs, rn = struct.unpack('<ddddd', packed) end
-      local dt = t - tt
-      if dt < 0 then dt = 0 end
-      tv = tv * 2 ^ (-dt / hl) + 1
-      if t > tt then tt = t end
-      c = c + 1
-      if r > 0 then rs = rs + r; rn = rn + 1 end
       redis.call('HSET', KEYS[5], item, struct.pack('<ddddd', c, tv, tt, rs, rn))
     end
     out[i] = 1
@@ -125,14 +139,50 @@ return out
 
 def _payload(e: Event) -> bytes:
     return orjson.dumps(
-        [e.event_id, e.user_id, e.item, e.item_id, e.type, e.timestamp, e.value, e.request_id]
+        [e.event_id, e.user_id, e.item, e.item_id, e.type, e.timestamp, e.value, e.request_id,
+         e.fingerprint]
     )
 
 
 def _event(payload: bytes) -> Event:
-    eid, uid, item, item_id, etype, ts, value, rid = orjson.loads(payload)
+    eid, uid, item, item_id, etype, ts, value, rid, *fp = orjson.loads(payload)  # 8 before fingerprints
     val = None if value is None else float(value)
-    return Event(eid, uid, int(item), int(item_id), cast(EventType, etype), float(ts), val, rid)
+    return Event(eid, uid, int(item), int(item_id), cast(EventType, etype), float(ts), val, rid,
+                 fp[0] if fp else None)
+
+
+def _script_args(chunk: list[Event], half_life_s: float, buckets: int, ttl_s: int) -> list[Any]:
+    """The append script's ARGV for ``chunk`` (see the comment of ``_APPEND_LUA``)."""
+    args: list[Any] = [repr(half_life_s), buckets, ttl_s]
+    for e in chunk:
+        args += [e.event_id, e.type, "1" if e.positive else "0", e.item, repr(float(e.timestamp)),
+                 repr(e.rating), pack_record(e), _payload(e), e.fingerprint or ""]  # fmt: skip
+    return args
+
+
+def _stored(r: Any, id_keys: Sequence[str], log_key: str, event_ids: Sequence[str]) -> dict[str, Event]:
+    """The stored events of the ids found in the buckets (``<fingerprint>:<seq>``), read from the log."""
+    ids = list(dict.fromkeys(event_ids))
+    found = [(i, m.decode().rsplit(":", 1)[1]) for i, m in zip(ids, id_marks(r, id_keys, ids), strict=True)
+             if m is not None]  # fmt: skip
+    if not found:
+        return {}
+    pipe = r.pipeline(transaction=False)
+    for _, seq in found:
+        pipe.xrange(log_key, f"0-{seq}", f"0-{seq}")
+    entries = pipe.execute()
+    return {i: _event(page[0][1][b"e"]) for (i, _), page in zip(found, entries, strict=True) if page}
+
+
+def _refuse_damaged(prefix: str, chunk: list[Event], flags: list[int]) -> None:
+    """DataError if the script refused an event because its item's stats would not be finite."""
+    refused = [e for e, f in zip(chunk, flags, strict=True) if f == -1]
+    if refused:
+        raise DataError(
+            f"Redis prefix {prefix!r}: item {refused[0].item} (event {refused[0].event_id!r}) would "
+            "get a non-finite statistic, so its events were not stored; the stored stats are "
+            "damaged: run `recloop state repair`, then resend (event ids make it safe)"
+        )
 
 
 def _frozen(arr: np.ndarray, dtype: type[np.generic]) -> np.ndarray:
@@ -166,16 +216,19 @@ class RedisFeatureStore:
     ``url``: the server (``redis://host:port/db``); ``prefix``: the key
     namespace (stores with different prefixes are independent; do not nest
     prefixes such as ``a`` and ``a:b``). ``n_items``: catalog size.
-    ``idempotency_window_s``: how long an event id is remembered at least. Raises
-    :class:`DependencyUnavailableError` within ~2 s if the server is down.
+    ``idempotency_window_s``: how long an event id (and its payload fingerprint) is
+    remembered at least. Raises :class:`DependencyUnavailableError` within ``timeout_s``
+    if the server is down; every call after that fails the same way within ``timeout_s``
+    when the server hangs (the connect and read timeouts, and the wait for this process's
+    own append lock).
     """
 
-    def __init__(self, url: str, prefix: str, n_items: int, half_life_days: float = 7.0,
-                 idempotency_window_s: float = 86_400.0) -> None:  # fmt: skip
-        self.url, self.prefix, self.n_items = url, prefix, n_items
+    def __init__(self, url: str, prefix: str, n_items: int, half_life_days: float = 7.0, *,
+                 idempotency_window_s: float = 86_400.0, timeout_s: float = 2.0) -> None:  # fmt: skip
+        self.url, self.prefix, self.n_items, self.timeout_s = url, prefix, n_items, timeout_s
         self._keys = [f"{prefix}:{name}" for name in _FIXED_KEYS]
-        self._id_width = max(1.0, idempotency_window_s / ID_BUCKETS)
-        self._id_ttl = math.ceil(idempotency_window_s + 2 * self._id_width)
+        self._ids = IdBuckets(prefix, idempotency_window_s)
+        self._id_ttl = self._ids.ttl
         self._factors_key = f"{prefix}:factors"
         self._stats = ItemStats(n_items, half_life_days)
         self._lock = threading.Lock()  # orders own appends against mirror reloads
@@ -184,8 +237,8 @@ class RedisFeatureStore:
         try:
             self._r: redis.Redis[bytes] = redis.Redis.from_url(
                 url,
-                socket_connect_timeout=2.0,
-                socket_timeout=10.0,
+                socket_connect_timeout=timeout_s,
+                socket_timeout=timeout_s,
                 retry=Retry(NoBackoff(), 0),
                 health_check_interval=30,
             )
@@ -215,13 +268,20 @@ class RedisFeatureStore:
     def _talking(self) -> AbstractContextManager[None]:
         return talking_to(self.url)
 
+    def _locked(self) -> AbstractContextManager[None]:
+        return held_within(self._lock, self.timeout_s, self.url)
+
+    def ping(self) -> None:
+        """See :meth:`FeatureStore.ping`: PING within the timeout."""
+        with self._talking():
+            self._r.ping()
+
     def _user_key(self, user_id: str) -> str:
         return f"{self.prefix}:u:{user_id}"
 
     def _id_keys(self) -> list[str]:
         """The id buckets to check now, the current (written) one first."""
-        k = int(time.time() // self._id_width)
-        return [f"{self.prefix}:ids:{k - b}" for b in range(ID_BUCKETS + 1)]
+        return self._ids.keys()
 
     def append(self, events: Sequence[Event]) -> list[bool]:
         """See :meth:`FeatureStore.append`; one Lua script call per 500 events."""
@@ -234,29 +294,23 @@ class RedisFeatureStore:
 
     def _append_chunk(self, chunk: list[Event]) -> list[bool]:
         id_keys = self._id_keys()
-        keys = [*self._keys, *id_keys]
-        args: list[Any] = [repr(self._stats.half_life_s), len(id_keys), self._id_ttl]
-        for e in chunk:
-            keys.append(self._user_key(e.user_id))
-            rating = e.rating
-            record = pack_record(e)
-            args += [
-                e.event_id,
-                e.type,
-                "1" if e.positive else "0",
-                e.item,
-                repr(float(e.timestamp)),
-                repr(rating),
-                record,
-                _payload(e),
-            ]
-        with self._lock, self._talking():
+        keys = [*self._keys, *id_keys, *(self._user_key(e.user_id) for e in chunk)]
+        args = _script_args(chunk, self._stats.half_life_s, len(id_keys), self._id_ttl)
+        with self._locked(), self._talking():
             flags = self._append(keys=keys, args=args)
-            applied = [bool(f) for f in flags]
+            applied = [f == 1 for f in flags]
             for e, new in zip(chunk, applied, strict=True):
                 if new and e.positive:
                     self._stats.add(e.item, e.timestamp, e.rating)
+        _refuse_damaged(self.prefix, chunk, flags)
         return applied
+
+    def stored_events(self, event_ids: Sequence[str]) -> dict[str, Event]:
+        """See :meth:`FeatureStore.stored_events`: HMGET of the id buckets (fingerprint and seq),
+        then the log entries by seq. Not found: ids older than the idempotency window, events
+        stored before fingerprints existed, and entries already trimmed from the log."""
+        with self._talking():
+            return _stored(self._r, self._id_keys(), self._keys[1], event_ids)
 
     def user_events(self, user_id: str) -> UserLive:
         """See :meth:`FeatureStore.user_events`; one GET."""
@@ -270,7 +324,7 @@ class RedisFeatureStore:
 
     def refresh(self) -> None:
         """Reload the item stats mirror from Redis, in place (sees other processes)."""
-        with self._lock, self._talking():
+        with self._locked(), self._talking():
             raw = self._r.hgetall(self._keys[4])
             _load_item_stats(self._stats, raw, self.n_items, self.prefix)
 
@@ -303,13 +357,8 @@ class RedisFeatureStore:
         (read-your-writes through a bus)."""
         if not event_ids:
             return []
-        ids = list(event_ids)
         with self._talking():
-            pipe = self._r.pipeline(transaction=False)
-            for key in self._id_keys():
-                pipe.smismember(key, ids)  # type: ignore[no-untyped-call]
-            rows = pipe.execute()
-        return [any(bool(row[n]) for row in rows) for n in range(len(ids))]
+            return [m is not None for m in id_marks(self._r, self._id_keys(), event_ids)]
 
     def trim_log(self, through_seq: int) -> int:
         """Drop the log entries with ``seq <= through_seq`` (XTRIM MINID); how many went.
@@ -343,7 +392,7 @@ class RedisFeatureStore:
 
     def clear(self) -> None:
         """Delete every key under ``<prefix>:`` (SCAN + UNLINK; never FLUSHDB)."""
-        with self._lock, self._talking():
+        with self._locked(), self._talking():
             delete_prefix(self._r, self.prefix)
             zero_item_stats(self._stats)
 

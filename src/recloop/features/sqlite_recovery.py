@@ -23,7 +23,7 @@ from typing import Any
 from recloop.errors import ConfigError, DataError
 from recloop.features.sqlite_log import COLUMNS, SCHEMA, check_state_file
 
-__all__ = ["RebuildReport", "backup_state", "rebuild_state"]
+__all__ = ["RebuildReport", "backup_state", "rebuild_state", "writer_lock"]
 
 _WINDOW = 1000
 _ROWS = f"SELECT seq, {COLUMNS} FROM events"
@@ -40,7 +40,7 @@ class RebuildReport:
 
 
 @contextmanager
-def _writer_lock(path: Path) -> Iterator[None]:
+def writer_lock(path: Path, action: str = "rebuild") -> Iterator[None]:
     """The store's own exclusive lock: nothing may write while the file is replaced."""
     fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -49,7 +49,7 @@ def _writer_lock(path: Path) -> Iterator[None]:
         except BlockingIOError:
             raise ConfigError(
                 f"{path} is open by a running recloop process: stop `recloop serve` (and any "
-                "store using it) before `recloop state rebuild`"
+                f"store using it) before `recloop state {action}`"
             ) from None
         yield
     finally:
@@ -123,7 +123,7 @@ def rebuild_state(path: Path) -> RebuildReport:
     """Replace a damaged state file by a new one holding every readable event (see module doc)."""
     if not path.exists():
         raise DataError(f"{path} does not exist: nothing to rebuild (a new store starts empty)")
-    with _writer_lock(path):
+    with writer_lock(path):
         rows, lost = _readable_rows(path)
         tmp = path.with_name(path.name + ".rebuild-tmp")
         tmp.unlink(missing_ok=True)

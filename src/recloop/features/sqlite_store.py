@@ -45,7 +45,16 @@ from recloop.features.history import pack_record, user_live
 from recloop.features.sqlite_log import INSERT as _INSERT
 from recloop.features.sqlite_log import SCHEMA as _SCHEMA
 from recloop.features.sqlite_log import SELECT as _SELECT
-from recloop.features.sqlite_log import check_state_file, damaged_state_error
+from recloop.features.sqlite_log import (
+    add_fingerprint_column,
+    check_finite_stats,
+    check_state_file,
+    check_writable,
+    damaged_state_error,
+    stored_by_id,
+    stored_ids,
+    write_marker,
+)
 from recloop.features.sqlite_log import event_from_row as _event
 from recloop.features.sqlite_log import row_of as _row
 from recloop.features.sqlite_replay import replay_log
@@ -98,6 +107,7 @@ class SQLiteFeatureStore:
                 self._conn.execute("PRAGMA journal_mode=WAL")
                 self._conn.execute("PRAGMA synchronous=NORMAL")
                 self._conn.execute(_SCHEMA)
+                add_fingerprint_column(self._conn)
                 self._reset_memory()
                 self._replay()
             except sqlite3.DatabaseError as exc:
@@ -106,6 +116,7 @@ class SQLiteFeatureStore:
         except BaseException:
             os.close(self._lock_fd)
             raise
+        write_marker(self.path, self._n_events)
         log.info(
             "feature_store_opened",
             backend="memory",
@@ -128,7 +139,9 @@ class SQLiteFeatureStore:
                 f"{self.path} holds events for item index {max_item} but the catalog has "
                 f"{self.n_items} items; it belongs to another catalog: move it away or clear it."
             )
-        state = replay_log(self._conn, self._stats)
+        with np.errstate(invalid="ignore", over="ignore"):  # non-finite rows: refused just below
+            state = replay_log(self._conn, self._stats)
+        check_finite_stats(self.path, self._stats)
         self._users, self._counts, self._n_events = state.users, state.counts, state.n_events
 
     def _apply(self, e: Event) -> None:
@@ -149,7 +162,7 @@ class SQLiteFeatureStore:
             fresh: list[Event] = []
             fresh_ids: set[str] = set()
             result: list[bool] = []
-            stored = self._stored_ids([e.event_id for e in batch])
+            stored = stored_ids(self._conn, [e.event_id for e in batch])
             for e in batch:
                 new = e.event_id not in stored and e.event_id not in fresh_ids
                 result.append(new)
@@ -166,20 +179,18 @@ class SQLiteFeatureStore:
                 if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL)
                     self._conn.execute("ROLLBACK")
                 raise
+            first = self._n_events == 0
             with self._state_lock:
                 for e in fresh:
                     self._apply(e)
+            if first:  # from now on a missing or empty file is a loss, not a new store
+                write_marker(self.path, self._n_events)
         return result
 
-    def _stored_ids(self, ids: list[str]) -> set[str]:
-        """The ids among ``ids`` already in the log (the UNIQUE index; no id set in memory)."""
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(r[0] for r in self._conn.execute(
-                f"SELECT event_id FROM events WHERE event_id IN ({marks})", chunk))  # fmt: skip
-        return found
+    def stored_events(self, event_ids: Sequence[str]) -> dict[str, Event]:
+        """See :meth:`FeatureStore.stored_events`; one indexed query per 500 ids."""
+        with self._write_lock:
+            return stored_by_id(self._conn, event_ids)
 
     def user_events(self, user_id: str) -> UserLive:
         """See :meth:`FeatureStore.user_events`; built from memory only."""
@@ -227,18 +238,24 @@ class SQLiteFeatureStore:
         with self._state_lock:
             self._factors[user_id] = arr
 
+    def ping(self) -> None:
+        """See :meth:`FeatureStore.ping`: the file and its directory (the WAL) are writable."""
+        check_writable(self.path)
+
     def clear(self) -> None:
         """Delete every event from the file and memory (sequence numbers restart at 1)."""
         with self._write_lock:
             self._conn.execute("DELETE FROM events")
             with self._state_lock:
                 self._reset_memory()
+            write_marker(self.path, 0)
 
     def close(self) -> None:
         """Close the SQLite connection and release the file lock (idempotent)."""
         with self._write_lock:
             if self._lock_fd < 0:
                 return
+            write_marker(self.path, self._n_events)
             self._conn.close()
             os.close(self._lock_fd)
             self._lock_fd = -1

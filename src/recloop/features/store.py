@@ -19,6 +19,7 @@ per-user ALS factors. Two backends implement it and pass one contract suite
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +117,15 @@ class FeatureStore(Protocol):
         """The user's live history (empty arrays for an unknown user)."""
         ...
 
+    def stored_events(self, event_ids: Sequence[str]) -> dict[str, Event]:
+        """The stored event of each id that is in the log, with the fingerprint it was stored with.
+
+        How a duplicate is told from a conflict (recloop.events.idempotency): a stored event
+        never changes, so the answer for an id :meth:`append` called old stays true (``redis``:
+        within the idempotency window and while the log entry is not trimmed).
+        """
+        ...
+
     def item_stats(self) -> ItemStats:
         """The live, in-process item stats over every applied positive event.
 
@@ -160,6 +170,12 @@ class FeatureStore(Protocol):
         """Cache the user's fold-in factor (float32 (k,))."""
         ...
 
+    def ping(self) -> None:
+        """Raise :class:`~recloop.errors.RecloopError` (503) unless the store can take a write now:
+        the server answers within its timeout (redis), the file and its directory are writable
+        (memory). Cheap: /ready calls it."""
+        ...
+
     def clear(self) -> None:
         """Delete this store's data (and only this store's). For tests and admins."""
         ...
@@ -200,8 +216,20 @@ class TrimmableLog(Protocol):
 
 
 def check_events(events: Sequence[Event], n_items: int) -> None:
-    """Raise :class:`ValidationError` if any event cannot be applied to this catalog."""
+    """Raise :class:`ValidationError` if any event cannot be applied to this catalog.
+
+    Also the stores' guard on the item statistics: an event whose timestamp or rating is not
+    a finite number would make its item's counters NaN for good, so it is refused before
+    anything is written (the API's validation refuses it earlier; this covers every caller).
+    """
     for e in events:
+        if not (isinstance(e.timestamp, int | float) and math.isfinite(e.timestamp)) or (
+            e.value is not None and not (isinstance(e.value, int | float) and math.isfinite(e.value))
+        ):
+            raise ValidationError(
+                f"event {e.event_id!r}: timestamp {e.timestamp!r} and value {e.value!r} must be finite "
+                "numbers; nothing of this batch was stored (an item statistic never holds NaN or inf)"
+            )
         if not 0 <= e.item < n_items:
             raise ValidationError(
                 f"event {e.event_id!r}: item index {e.item} is outside the catalog "
@@ -235,7 +263,7 @@ def open_store(
     """Build the store the config names, with its state loaded.
 
     ``memory``: SQLite at ``config.path`` or ``<home>/state.db``, replayed into
-    memory. ``redis``: pings ``config.url`` (2 s connect timeout) and raises
+    memory. ``redis``: pings ``config.url`` (``config.timeout_s``) and raises
     :class:`~recloop.errors.DependencyUnavailableError` saying what to do if it
     does not answer; then loads the item stats mirror. ``half_life_days``: the
     trending half-life of the store's item stats (the serving model's).
@@ -247,7 +275,8 @@ def open_store(
     from recloop.features.redis_store import RedisFeatureStore
 
     return RedisFeatureStore(config.url, config.prefix, n_items, half_life_days,
-                             idempotency_window_s=config.idempotency_window_s)  # fmt: skip
+                             idempotency_window_s=config.idempotency_window_s,
+                             timeout_s=config.timeout_s)  # fmt: skip
 
 
 def state_path(config: MemoryStateConfig, home: Path) -> Path:

@@ -4,9 +4,10 @@ Files: ``meta.json`` (the whole recipe: every source's kind, quota and fit
 parameters, the ranker's; the feature names; training facts), each source's
 own files (each item-item matrix as ``<name>.npy`` when the catalog is small,
 else its CSR arrays ``<name>.{indptr,indices,data}.npy``, memory-mapped on load;
-``als_items.npy``, ``index.faiss``, ``index.json``), ``ranker.txt`` (LightGBM)
-and, optionally, ``rating.npz`` (the rating model behind ``predicted_rating``; a
-bundle without it loads and serves without predicted ratings). The bundle is what the
+``als_items.npy``, ``index.faiss``, ``index.json``), ``ranker.txt`` (LightGBM),
+``manifest.json`` (the SHA-256 of every other file, recloop.ranking.manifest) and,
+optionally, ``rating.npz`` (the rating model behind ``predicted_rating``; a bundle
+without it loads and serves without predicted ratings). The bundle is what the
 registry stores, so a version is reproducible and servable from the
 registry alone, and a retrain refits the champion from its recipe.
 """
@@ -23,8 +24,9 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticError
 
 from recloop.data.movielens import Dataset
-from recloop.errors import DataError, RecloopError
+from recloop.errors import BundleIntegrityError, DataError, RecloopError
 from recloop.ranking.features import FeatureBuilder, UserProfiles
+from recloop.ranking.manifest import probe_native, verify_bundle, write_manifest
 from recloop.ranking.model import TwoStageModel
 from recloop.ranking.ranker import LambdaRanker, RankerConfig
 from recloop.rating import RatingParams, load_rating, save_rating
@@ -89,6 +91,7 @@ def save_bundle(
         "facts": facts,
     }
     (path / "meta.json").write_text(json.dumps(meta, indent=1))
+    write_manifest(path)
     return path
 
 
@@ -110,7 +113,18 @@ def _read_meta(path: Path) -> dict[str, Any]:
 
 
 def load_bundle(path: Path, dataset: Dataset) -> LoadedBundle:
-    """Read a bundle; the catalog, the sources and the feature names must match this code's."""
+    """Read a bundle; the catalog, the sources and the feature names must match this code's.
+
+    Every file is checked against the bundle's manifest first (recloop.ranking.manifest); a
+    bundle without one has its native files loaded in a child process first. Either way a
+    damaged file is a DataError naming it, never a crash in LightGBM or FAISS.
+    """
+    try:
+        if not verify_bundle(path):
+            probe_native(path)
+    except BundleIntegrityError as exc:
+        raise BundleIntegrityError(f"{exc.message}; download the version again (the registry refetches "
+                                   "a damaged cache) or retrain with `recloop train`", exc.field) from None
     meta = _read_meta(path)
     if meta["item_ids"] != [int(i) for i in dataset.item_ids]:
         raise DataError(f"{path}: trained on a different catalog than the loaded dataset")

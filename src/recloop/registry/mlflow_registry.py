@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import structlog
 from mlflow.entities import Metric, Param
 
 from recloop.config import Settings
-from recloop.errors import NotFoundError, ValidationError
+from recloop.errors import BundleIntegrityError, NotFoundError, ValidationError
 from recloop.registry.mlflow_backend import (
     _METRIC_NAMES_TAG,
     _PARAM_NAMES_TAG,
@@ -73,6 +73,10 @@ class ModelRegistry(MlflowBackend):
         bundle_dir = Path(bundle_dir)
         if not bundle_dir.is_dir() or not any(bundle_dir.iterdir()):
             raise ValidationError(f"bundle dir {bundle_dir} must be a non-empty directory")
+        from recloop.ranking.manifest import DIGEST_TAG, write_manifest
+
+        digest = write_manifest(bundle_dir)  # every file, those added after training included
+        tags = {**tags, DIGEST_TAG: digest}
         flat = _flatten_params(params)
         param_keys = _mlflow_keys(list(flat), "param")
         metric_keys = _mlflow_keys(list(metrics), "metric")
@@ -166,6 +170,7 @@ class ModelRegistry(MlflowBackend):
         cached = target.is_dir() and marker.is_file() and marker.read_text() == info.source
         if not cached:
             self._fetch(info, target, marker)
+        _verify_or_refetch(info, target, cached, lambda: self._fetch(info, target, marker))
         if dest is None:
             return target
         shutil.copytree(target, dest, dirs_exist_ok=True)
@@ -222,6 +227,31 @@ class ModelRegistry(MlflowBackend):
         if self.alias_version(CHAMPION) is not None:
             return None
         return self.promote(version)
+
+
+def _verify_or_refetch(info: ModelVersionInfo, target: Path, cached: bool, fetch: Callable[[], None]) -> None:
+    """Check the bundle against the registry's manifest digest; a damaged cache is fetched
+    again, a damaged registry copy is a BundleIntegrityError naming the file."""
+    from recloop.ranking.manifest import DIGEST_TAG, verify_bundle
+
+    expected = info.tags.get(DIGEST_TAG)
+    try:
+        verify_bundle(target, expected)
+        return
+    except BundleIntegrityError as exc:
+        if not cached:
+            raise _registry_damaged(info, exc) from None
+        log.warning("model bundle cache damaged, fetching again", version=info.version, file=exc.field)
+    fetch()
+    try:
+        verify_bundle(target, expected)
+    except BundleIntegrityError as exc:
+        raise _registry_damaged(info, exc) from None
+
+
+def _registry_damaged(info: ModelVersionInfo, exc: BundleIntegrityError) -> BundleIntegrityError:
+    return BundleIntegrityError(f"version {info.version} in the registry is damaged: {exc.message}; "
+                                "retrain with `recloop train`", exc.field)
 
 
 def registry_from_settings(settings: Settings) -> ModelRegistry:

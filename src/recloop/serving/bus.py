@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from recloop.errors import ConfigError
 from recloop.events.schema import Event
-from recloop.serving.recommender import IngestOutcome, Recommender, Status
+from recloop.serving.recommender import IngestOutcome, Recommender, Status, conflicts, merge_fates
 
 __all__ = ["AppliedCheck", "EventBus", "open_bus", "publish", "wait_applied"]
 
@@ -50,12 +50,18 @@ def open_bus(settings: Any) -> EventBus | None:
 def publish(service: Recommender, bus: EventBus, raw_events: Sequence[Any]) -> IngestOutcome:
     """Validate, publish the valid events (acknowledged by the broker), mark them ``queued``.
 
-    ``applied`` of the outcome holds the published events (attribution is idempotent by id).
+    An id already stored with another payload is a ``conflict`` and is not published (a
+    conflict between two copies both still in the bus is settled by the consumer: the first
+    one applied wins). ``applied`` of the outcome holds the published events (attribution is
+    idempotent by id).
     """
     valid, slots = service.validate(raw_events)
-    bus.publish(valid)
-    queued: Status = "queued"
-    return IngestOutcome([(eid, queued if s == "applied" else s, err) for eid, s, err in slots], valid)
+    clash = conflicts(service.live.store, valid)
+    sent = [ev for ev in valid if id(ev) not in clash]
+    bus.publish(sent)
+    fates: list[tuple[Status, str | None]] = [("conflict", clash[id(ev)]) if id(ev) in clash
+                                              else ("queued", None) for ev in valid]  # fmt: skip
+    return IngestOutcome(merge_fates(slots, fates), sent)
 
 
 def wait_applied(store: object, event_ids: Sequence[str], timeout_s: float) -> bool:

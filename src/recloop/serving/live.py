@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from recloop.errors import StorageUnavailableError
+from recloop.errors import DependencyUnavailableError, StorageUnavailableError
 from recloop.events.feedback import Semantics, weigh
 from recloop.events.schema import Event
 from recloop.features.store import FeatureStore
@@ -50,6 +51,8 @@ class LiveState:
         self._base_stats = base_stats
         self._parts: dict[str, _Part] = {}  # base users' histories split by the feedback table, made once
         self._lock = threading.Lock()  # one writer of the store at a time, in this process
+        self.write_wait_s: float | None = None  # bound on waiting for it (the Redis timeout)
+        self._failed_at = -1.0  # monotonic time of the store's last failed write or sync
         self._offset: float | None = None  # live clock - data clock, once known (see _clock_offset)
         self._stats = self._merged()
         self._stale = False
@@ -99,14 +102,36 @@ class LiveState:
     def sync(self) -> None:
         """Bring in the events other processes stored (a shared store); no-op for the embedded one."""
         with self._lock:
-            self.store.refresh()
+            try:
+                self.store.refresh()
+            except DependencyUnavailableError:
+                self._failed_at = time.monotonic()
+                raise
             self._stale = True
 
     def apply(self, events: Sequence[Event]) -> list[Event]:
-        """Durably store validated events (idempotent by ``event_id``); the ones that were new."""
-        with self._lock:
+        """Durably store validated events (idempotent by ``event_id``); the ones that were new.
+
+        Waits at most ``write_wait_s`` (None: no bound) for an earlier write or sync of this
+        process (a hung Redis holds it up to its timeout), then answers 503.
+        """
+        asked = time.monotonic()
+        if not self._lock.acquire(timeout=-1 if self.write_wait_s is None else self.write_wait_s):
+            raise StorageUnavailableError(
+                f"the state store did not take an earlier write within {self.write_wait_s} s; nothing of "
+                "this batch was stored: send it again (event ids make the retry safe)"
+            )
+        try:
+            if self._failed_at > asked:  # the store failed the call this one queued behind: fail fast
+                raise StorageUnavailableError(
+                    "the state store failed the previous write while this one waited (a server that does "
+                    "not answer); nothing of this batch was stored: send it again"
+                )
             try:
                 new = self.store.append(events)
+            except DependencyUnavailableError:
+                self._failed_at = time.monotonic()
+                raise
             except sqlite3.OperationalError as exc:  # disk full, read-only file, I/O error
                 raise StorageUnavailableError(
                     f"the embedded state store could not write ({exc}); nothing of this batch was stored. "
@@ -114,6 +139,8 @@ class LiveState:
                     "(event ids make the retry safe)"
                 ) from exc
             self._stale = True
+        finally:
+            self._lock.release()
         return [ev for ev, fresh in zip(events, new, strict=True) if fresh]
 
     def _base(self, user_id: str) -> _Part:

@@ -24,8 +24,9 @@ from typing import Any, Literal
 import numpy as np
 
 from recloop.errors import RecloopError
+from recloop.events.idempotency import conflict_message
 from recloop.events.schema import Event
-from recloop.events.validation import to_event
+from recloop.events.validation import DEFAULT_WINDOW, TimestampWindow, to_event
 from recloop.ranking.model import Ranked, TwoStageModel
 from recloop.retrieval.als import FoldIn
 from recloop.retrieval.candidates import Candidates, UserScores
@@ -42,7 +43,7 @@ __all__ = [
     "similar_items",
 ]
 
-Status = Literal["applied", "duplicate", "rejected", "queued"]
+Status = Literal["applied", "duplicate", "conflict", "rejected", "queued"]
 
 
 @dataclass(frozen=True)
@@ -145,21 +146,55 @@ class _UserCaches:
 
 
 def validate_raw(
-    raw_events: Sequence[Any], catalog: Any
+    raw_events: Sequence[Any], catalog: Any, window: TimestampWindow = DEFAULT_WINDOW
 ) -> tuple[list[Event], list[tuple[str, Status, str | None]]]:
-    """Validate raw payloads once: the valid events, and per payload (id, applied|rejected, error)."""
+    """Validate raw payloads once: the valid events, and per payload (id, applied|rejected, error).
+
+    A rejected payload never stops the others: each is checked on its own.
+    """
     valid: list[Event] = []
     slots: list[tuple[str, Status, str | None]] = []
     for raw in raw_events:
         try:
-            ev = to_event(raw, catalog)
+            ev = to_event(raw, catalog, window)
         except RecloopError as exc:
             eid = raw.get("event_id", "") if isinstance(raw, dict) else ""
-            slots.append((str(eid), "rejected", exc.message))
+            slots.append((str(eid)[:128], "rejected", exc.message))
             continue
         valid.append(ev)
         slots.append((ev.event_id, "applied", None))
     return valid, slots
+
+
+def merge_fates(
+    slots: list[tuple[str, Status, str | None]], fates: list[tuple[Status, str | None]]
+) -> list[tuple[str, Status, str | None]]:
+    """The validation slots with each valid event's fate (in order) in place of ``applied``."""
+    fate = iter(fates)
+    return [(eid, s, err) if s == "rejected" else (eid, *next(fate)) for eid, s, err in slots]
+
+
+def conflicts(store: Any, events: Sequence[Event]) -> dict[int, str]:
+    """``id(event) -> message`` for each event whose id is stored with another payload.
+
+    Events without a fingerprint, or stored before fingerprints existed, never conflict.
+    """
+    asked = [ev for ev in events if ev.fingerprint is not None]
+    stored = store.stored_events([ev.event_id for ev in asked]) if asked else {}
+    out: dict[int, str] = {}
+    for ev in asked:
+        old = stored.get(ev.event_id)
+        if old is not None and old.fingerprint is not None and old.fingerprint != ev.fingerprint:
+            out[id(ev)] = conflict_message(old, ev)
+    return out
+
+
+def _fates(store: Any, valid: list[Event], applied: list[Event]) -> list[tuple[Status, str | None]]:
+    """Per valid event: applied, or (not new) a duplicate or a conflict with its message."""
+    new = {id(ev) for ev in applied}
+    clash = conflicts(store, [ev for ev in valid if id(ev) not in new])
+    return [("applied", None) if id(ev) in new else ("conflict", clash[id(ev)]) if id(ev) in clash
+            else ("duplicate", None) for ev in valid]  # fmt: skip
 
 
 class Recommender:
@@ -178,6 +213,7 @@ class Recommender:
         self._caches = _UserCaches(max_scores, int(foldin_cache_mb * 2**20 // foldin_entry_bytes(f)))
         self._id_prefix = uuid.uuid4().hex[:16]
         self._id_counter = itertools.count(1)
+        self.event_window = DEFAULT_WINDOW  # the accepted event times (RECLOOP_EVENTS__*)
 
     @property
     def model(self) -> ServedModel:
@@ -248,17 +284,17 @@ class Recommender:
 
     def validate(self, raw_events: Sequence[Any]) -> tuple[list[Event], list[tuple[str, Status, str | None]]]:
         """:func:`validate_raw` against this catalog."""
-        return validate_raw(raw_events, self.live.catalog)
+        return validate_raw(raw_events, self.live.catalog, self.event_window)
 
     def ingest(self, raw_events: Sequence[Any]) -> IngestOutcome:
-        """Validate raw payloads once, apply the valid ones, report each one's fate."""
+        """Validate raw payloads once, apply the valid ones, report each one's fate.
+
+        An event whose id was stored before is a ``duplicate`` when its payload's fingerprint
+        is the stored one's, a ``conflict`` (with a message naming the differing fields) when not.
+        """
         valid, slots = self.validate(raw_events)
         applied = self.apply(valid) if valid else []
-        new = {id(ev) for ev in applied}
-        fresh = iter([id(ev) in new for ev in valid])
-        results = [(eid, s if s == "rejected" or next(fresh) else "duplicate", err)
-                   for eid, s, err in slots]  # fmt: skip
-        return IngestOutcome(results, applied)
+        return IngestOutcome(merge_fates(slots, _fates(self.live.store, valid, applied)), applied)
 
     def user_scores(self, user_id: str, served: ServedModel, history: History) -> UserScores:
         """The personal source scores, reused until the user's history changes.

@@ -10,14 +10,18 @@ Redis fails in seconds, before the model is loaded.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+import anyio
 import pandas as pd
 
 from recloop.config import Settings
 from recloop.data import Dataset, load_dataset
 from recloop.events.feedback import Semantics
+from recloop.events.validation import TimestampWindow
 from recloop.features.store import FeatureStore, open_serving_store
 from recloop.monitoring.live import LiveStats
 from recloop.monitoring.metrics import Instruments
@@ -28,6 +32,8 @@ from recloop.serving.catalog import Catalog
 from recloop.serving.live import LiveState
 from recloop.serving.recommender import Recommender, ServedModel
 from recloop.serving.stability import Stability
+
+T = TypeVar("T")
 
 __all__ = ["Runtime", "build_runtime", "bundle_half_life", "champion_dir", "load_champion",
            "prepare_for_serving", "service_for"]  # fmt: skip
@@ -46,6 +52,13 @@ class Runtime:
     bundle: LoadedBundle
     bundle_dir: Path
     bus: EventBus | None = None  # RECLOOP_EVENTS__BUS=kafka: events go through it
+
+    async def off_loop(self, call: Callable[[], T]) -> T:
+        """``call()`` in the threadpool when the store talks to a server (Redis: a hung server must
+        not block the event loop, so /health keeps answering), inline for the embedded store."""
+        if self.settings.state.type == "memory":
+            return call()
+        return await anyio.to_thread.run_sync(call)
 
     def close(self) -> None:
         """Release the bus and the store."""
@@ -125,4 +138,7 @@ def build_runtime(settings: Settings) -> Runtime:
                           ServedModel(bundle.model, version), bundle.config.half_life_days, live,
                           settings.user_cache_mb, foldin_cache_mb=settings.foldin_cache_mb,
                           stability=Stability(settings.shown_lists, settings.stability_strength))  # fmt: skip
+    service.event_window = TimestampWindow(settings.events.min_timestamp, settings.events.max_future_s)
+    if settings.state.type == "redis":
+        service.live.write_wait_s = settings.state.timeout_s
     return Runtime(settings, dataset, service, store, live, instruments, bundle, path, bus)

@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Ready
-         * @description Readiness: a model is loaded.
+         * @description Readiness: a model is loaded, the store takes writes, the disk has room (503 otherwise).
          */
         get: operations["ready_ready_get"];
         put?: never;
@@ -197,9 +197,14 @@ export interface paths {
          * Post Events
          * @description Store and apply events. Valid events in a batch are applied; invalid ones are listed.
          *
-         *     ``async`` and reading the body itself (orjson, no dependency solving): the
-         *     whole path (validation, one SQLite transaction or Redis round trip, the
-         *     per-event fold-in) is short CPU-bound work, cheaper in the event loop.
+         *     An event id stored before with the same payload is a duplicate (200, nothing changes);
+         *     with another payload a conflict (listed in ``conflicts`` naming the differing fields;
+         *     409 when nothing of the request was applied).
+         *
+         *     ``async`` and reading the body itself (orjson, no dependency solving): with the
+         *     embedded store the whole path (validation, one SQLite transaction, the per-event
+         *     fold-in) is short CPU-bound work, cheaper in the event loop; with Redis it runs in
+         *     the threadpool (:meth:`Runtime.off_loop`), so a hung server never blocks the loop.
          */
         post: operations["post_events_v1_events_post"];
         delete?: never;
@@ -220,7 +225,8 @@ export interface paths {
          * @description Top-k for the user from their current history (read-your-writes).
          *
          *     ``async`` on purpose: the work is ~1.5 ms of pure CPU under the GIL, so a
-         *     threadpool hop adds cost (thread handoff) and no concurrency.
+         *     threadpool hop adds cost (thread handoff) and no concurrency; with Redis state the
+         *     work runs in the threadpool all the same (a hung server must not block the loop).
          */
         get: operations["recommendations_v1_users__user_id__recommendations_get"];
         put?: never;
@@ -844,6 +850,11 @@ export interface components {
             duplicates: number;
             /** Rejected */
             rejected: components["schemas"]["Rejected"][];
+            /**
+             * Conflicts
+             * @description events whose id was stored with another payload; error names the differing fields
+             */
+            conflicts?: components["schemas"]["Rejected"][];
             /** Results */
             results: components["schemas"]["EventResult"][];
             /**
@@ -1065,13 +1076,26 @@ export interface components {
         };
         /**
          * Ready
-         * @description GET /ready (503 with ``ready: false`` until a model is loaded).
+         * @description GET /ready: 503 with ``ready: false`` until a model is loaded, or while the state store
+         *     cannot take writes (``store``) or the disk under RECLOOP_HOME is nearly full (``disk``).
          */
         Ready: {
             /** Ready */
             ready: boolean;
             /** Model Version */
             model_version: string | null;
+            store?: components["schemas"]["ReadyCheck"] | null;
+            disk?: components["schemas"]["ReadyCheck"] | null;
+        };
+        /**
+         * ReadyCheck
+         * @description One readiness condition: whether it holds and what was seen.
+         */
+        ReadyCheck: {
+            /** Ok */
+            ok: boolean;
+            /** Detail */
+            detail: string;
         };
         /**
          * RecItemOut
@@ -1121,7 +1145,7 @@ export interface components {
         };
         /**
          * Rejected
-         * @description One rejected event and why.
+         * @description One event that was not applied (rejected, or a conflicting id) and why.
          */
         Rejected: {
             /** Index */

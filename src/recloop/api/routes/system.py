@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from recloop.api.deps import AdminKey, RuntimeDep
 from recloop.api.schemas import Decisions, Health, ModelList, Offline, Promotion, Ready, Stats
+from recloop.serving.readiness import check_readiness
 
 router = APIRouter(tags=["system"])
 
@@ -26,11 +29,12 @@ async def health() -> dict[str, str]:
 
 @router.get("/ready", response_model=Ready)
 async def ready(request: Request) -> Any:
-    """Readiness: a model is loaded."""
+    """Readiness: a model is loaded, the store takes writes, the disk has room (503 otherwise)."""
     runtime = getattr(request.app.state, "runtime", None)
     if runtime is None:
         return JSONResponse({"ready": False, "model_version": None}, status_code=503)
-    return {"ready": True, "model_version": runtime.service.model.version}
+    found = await anyio.to_thread.run_sync(lambda: check_readiness(runtime))
+    return JSONResponse(dataclasses.asdict(found), status_code=200 if found.ready else 503)
 
 
 @router.get("/metrics", response_class=PlainTextResponse,

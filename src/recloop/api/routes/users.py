@@ -52,7 +52,8 @@ async def recommendations(
     """Top-k for the user from their current history (read-your-writes).
 
     ``async`` on purpose: the work is ~1.5 ms of pure CPU under the GIL, so a
-    threadpool hop adds cost (thread handoff) and no concurrency.
+    threadpool hop adds cost (thread handoff) and no concurrency; with Redis state the
+    work runs in the threadpool all the same (a hung server must not block the loop).
     """
     runtime: Runtime = request.app.state.runtime  # app state, not Depends: the hottest route
     engine: ExperimentEngine = request.app.state.experiments
@@ -62,7 +63,7 @@ async def recommendations(
         await anyio.to_thread.run_sync(lambda: wait_applied(runtime.store, [wait_for], WAIT_FOR_S))
     f = Filters(_genres(genres, "genres"), _genres(exclude_genres, "exclude_genres"),
                 year_min, year_max, exclude_seen)  # fmt: skip
-    r, variant = recommend_with_experiment(runtime, engine, user_id, k, f)
+    r, variant = await runtime.off_loop(lambda: recommend_with_experiment(runtime, engine, user_id, k, f))
     if variant is not None and (exp := engine.running()) is not None:
         count_exposure(runtime.instruments, exp.id, variant)
     body = {
