@@ -14,6 +14,7 @@ from recloop.data import Dataset
 from recloop.errors import DataError
 from recloop.pipelines.twostage import fit_two_stage
 from recloop.ranking.bundle import BUNDLE_FORMAT, TwoStageConfig, load_bundle, save_bundle
+from recloop.ranking.manifest import write_manifest
 from recloop.ranking.ranker import RankerConfig
 from recloop.retrieval import itemmatrix
 from recloop.retrieval.history import History
@@ -68,6 +69,7 @@ def test_an_older_bundle_format_is_refused_with_a_retrain_message(
     assert meta["format"] == BUNDLE_FORMAT == 4
     meta["format"] = 3  # dense item matrices, no index report
     (path / "meta.json").write_text(json.dumps(meta))
+    write_manifest(path)  # a well-formed bundle of the older format, not a damaged one
     refused = r"bundle format 3, this recloop serves format 4.*retrain.*recloop train"
     with pytest.raises(DataError, match=refused):
         load_bundle(path, data)

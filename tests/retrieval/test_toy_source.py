@@ -23,6 +23,7 @@ from recloop.data import Dataset
 from recloop.errors import DataError
 from recloop.pipelines.twostage import fit_two_stage, resolved
 from recloop.ranking.bundle import TwoStageConfig, load_bundle, save_bundle
+from recloop.ranking.manifest import write_manifest
 from recloop.ranking.ranker import RankerConfig
 from recloop.retrieval.candidates import CandidateConfig
 from recloop.retrieval.history import History
@@ -136,5 +137,6 @@ def test_a_registered_toy_source_trains_serves_explains_and_round_trips(
     register_source(NewestSource)
     meta["feature_names"] = [*meta["feature_names"][:-1], "renamed_feature"]
     (path / "meta.json").write_text(json.dumps(meta))
+    write_manifest(path)  # a consistent bundle from other code, not a damaged file
     with pytest.raises(DataError, match=r"features .*retrain with `recloop train`"):
         load_bundle(path, data)
