@@ -98,9 +98,9 @@ class SASRecParams(BaseModel):
     heads: int = Field(default=1, ge=1)
     max_len: int = Field(default=50, ge=2)
     dropout: float = Field(default=0.3, ge=0.0, lt=1.0)
-    lr: float = Field(default=1e-3, gt=0)
+    lr: float = Field(default=3e-3, gt=0)
     weight_decay: float = Field(default=0.0, ge=0)
-    epochs: int = Field(default=40, ge=1)
+    epochs: int = Field(default=20, ge=1)
     batch_size: int = Field(default=128, ge=1)
     negatives: int = Field(default=0, ge=0)
     seed: int = 42
