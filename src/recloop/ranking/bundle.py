@@ -2,7 +2,7 @@
 
 Files: ``meta.json`` (the whole recipe: every source's kind, quota and fit
 parameters, the ranker's; the feature names; training facts), each source's
-own files (``ease.npy``, ``itemknn.npy``, ``sequence.npy``, ``als_items.npy``,
+own files (``ease.npy``, ``itemknn.npy``, ``sequence.npy``, ``als_items.npy``, ``sasrec.pt``,
 ``index.faiss``), ``ranker.txt`` (LightGBM) and, optionally, ``rating.npz`` (the
 rating model behind ``predicted_rating``; a bundle without it loads and serves
 without predicted ratings). The bundle is what the
