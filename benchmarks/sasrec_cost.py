@@ -81,7 +81,8 @@ def main() -> None:
                                  "ms_per_user": batch_s * 1e3 / len(histories)},
     }  # fmt: skip
     out = {
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__},
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__,
+                    "loadavg_1m_at_end": os.getloadavg()[0]},
         "config": {"params": params.model_dump(), "n_items": data.n_items, "data_source": data.source},
         "results": results,
     }
