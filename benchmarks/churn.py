@@ -45,6 +45,7 @@ from recloop.evaluation.splits import prequential_split
 from recloop.events.schema import Event
 from recloop.pipelines.recipe import registered_builder
 from recloop.serving.replay import ServiceSession, service_session
+from recloop.serving.stability import Stability
 
 BUCKETS = ((1, 19), (20, 49), (50, 99), (100, 199), (200, 10_000))
 RESULTS = Path(__file__).parent / "results" / "churn.json"
@@ -124,7 +125,9 @@ def run(per_bucket: int, seed: int, semantics: str) -> dict[str, Any]:
             n += 1
         out[f"{lo}-{hi}"] = {kind: _summary(v) for kind, v in got.items()}
     session.close()
-    fresh = service_session(dataset, boot, session.service.model, session.service.live.half_life_days, **kw)
+    steady = Stability(settings.shown_lists, settings.stability_strength)  # as the settings say
+    fresh = service_session(dataset, boot, session.service.model, session.service.live.half_life_days,
+                            stability=steady, **kw)  # fmt: skip
     for bucket, kinds in _wall_clock(fresh, sizes, per_bucket, rng, n).items():
         out[bucket] |= kinds
     fresh.close()

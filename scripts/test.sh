@@ -30,4 +30,4 @@ fi
 bash scripts/flow_env.sh  # Prefect in its own venv (tests/pipelines/test_flow.py)
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/mypy --strict src
-.venv/bin/pytest -p no:cacheprovider "$@"
+.venv/bin/pytest -p no:cacheprovider --durations=25 "$@"

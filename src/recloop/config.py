@@ -43,13 +43,18 @@ _REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 class DataConfig(BaseModel):
-    """Where MovieLens-100K comes from.
+    """Where the data comes from: MovieLens-100K (the default) or a synthetic directory.
 
     ``auto`` uses a cached copy if one exists, else a GroupLens zip given by
     path, else the RecBole wheel (found in the cache or fetched with pip).
+    ``dir`` (``RECLOOP_DATA__DIR``, ``--data DIR``): a directory written by
+    ``recloop data synth``, read instead of MovieLens.
     """
 
     source: Literal["auto", "grouplens", "recbole"] = "auto"
+    dir: Path | None = Field(
+        default=None, description="a `recloop data synth` directory to use instead of MovieLens-100K"
+    )
     grouplens_url: str = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
     grouplens_path: Path | None = None
     recbole_wheel: Path | None = None
@@ -140,6 +145,11 @@ class RedisStateConfig(BaseModel):
         description="serve although the Redis server would lose acknowledged events on a restart "
         "(no AOF and no RDB snapshots); see docs/durability.md",
     )
+    idempotency_window_s: float = Field(
+        default=86_400.0, gt=0,
+        description="a re-sent event id is recognised (and ignored) for at least this long; the id "
+        "sets expire after it, so their memory is bounded by the event rate, not the users",
+    )  # fmt: skip
 
     @field_validator("url")
     @classmethod
@@ -236,6 +246,17 @@ class Settings(BaseSettings):
         default=50_000, ge=0,
         description="how many recent users' shown lists the live stats keep to attribute events to "
         "recommendations (LRU, ~400 bytes each: 50,000 = ~20 MB)",
+    )  # fmt: skip
+    shown_lists: int = Field(
+        default=100_000, ge=0,
+        description="how many recent users' last shown list each serving process keeps so the next "
+        "list keeps what still fits (LRU, ~0.3 KB each: 100,000 = ~30 MB); 0 turns list "
+        "stability off",
+    )  # fmt: skip
+    stability_strength: float = Field(
+        default=0.1, ge=0.0, le=2.0,
+        description="head start of an item the user was just shown, as a share of the score spread "
+        "of the top 50 (docs/FEEDBACK.md); 0 turns list stability off",
     )  # fmt: skip
     stats_sync_s: float = Field(
         default=2.0, gt=0,

@@ -177,3 +177,35 @@ def test_help_fits_80_columns_without_truncation(env: Path) -> None:
         for line in result.stdout.splitlines():
             assert len(line) <= 80, (path, line)
             assert not re.search(r"(…|\w\.\.\.)$", line.rstrip()), (path, line)
+
+
+def test_the_held_socket_is_tcp_with_nagle_off() -> None:
+    """asyncio sets TCP_NODELAY only on sockets whose protocol says TCP; with Nagle on, every
+    response written in two parts waited 40 ms for the client's delayed ACK."""
+    import asyncio
+
+    from recloop.cli.serve import bind_port
+
+    sock = bind_port("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+
+        async def accepted_nodelay() -> int:
+            got: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+            def on_connect(_r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+                conn = w.get_extra_info("socket")
+                got.set_result(conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                w.close()
+
+            server = await asyncio.start_server(on_connect, sock=sock)
+            _, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+            value = await asyncio.wait_for(got, 5)
+            writer.close()
+            server.close()
+            return value
+
+        assert asyncio.run(accepted_nodelay()) != 0
+    finally:
+        sock.close()

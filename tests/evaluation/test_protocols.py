@@ -170,3 +170,27 @@ def test_p1_by_hand(make_dataset: DatasetFactory) -> None:
     # AP: user 1 = (1/3) / 1, user 2 = (1/2) / 1
     assert m["MAP@10"] == pytest.approx((1 / 3 + 1 / 2) / 2)
     assert m["Coverage@10"] == pytest.approx(3 / 5)
+
+
+def test_p2_replay_sample_scores_a_seeded_sample_and_ingests_every_event(
+    make_dataset: DatasetFactory,
+) -> None:
+    from recloop.evaluation.protocols import replay_sample
+
+    data = make_dataset(_p2_rows())
+    log: list[tuple[object, ...]] = []
+    report = run_p2(data, [ModelBuilder("fixed", lambda d, f: FixedList(log))], sample=2, sample_seed=3)
+    mask = replay_sample(4, 2, 3)
+    assert mask is not None and int(mask.sum()) == 2
+    assert report.data["replay_sample"] == {
+        "scored": 2, "of": 4, "sampled": True, "seed": 3,
+        "note": "metrics over a seeded uniform sample of the replayed events; every event is still "
+                "ingested in time order",
+    }  # fmt: skip
+    assert [e[0] for e in log].count("ingest") == 4 and [e[0] for e in log].count("recommend") == 2
+    # per event (hit, ndcg) of the full replay: (1, 1), (1, 0.5), (0, 0), (1, 0.6309298)
+    full = np.array([1.0, 0.5, 0.0, 0.6309298])
+    m = report.models["fixed"].metrics
+    assert m["events"] == 2.0 and m["NDCG@10"] == pytest.approx(full[mask].mean())
+    assert replay_sample(4, None) is None and replay_sample(4, 10) is None
+    assert "replay_sample" not in run_p2(data, [ModelBuilder("fixed", lambda d, f: FixedList([]))]).data

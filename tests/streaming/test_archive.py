@@ -80,3 +80,38 @@ def test_compaction_keeps_rows_and_time_travel(tmp_path: Path) -> None:
     assert len(a.read()) == 40 and len(a.read(as_of=1)) == 20
     assert a.vacuum(retention_hours=168) == []  # nothing is old enough: time travel intact
     assert len(a.read(as_of=0)) == 10
+
+
+@pytest.mark.redis
+def test_trim_drops_only_what_the_archive_committed(tmp_path: Path, redis_url: str) -> None:
+    import uuid
+
+    from recloop.config import RedisStateConfig
+
+    store = open_store(RedisStateConfig(url=redis_url, prefix=f"recloop-test-{uuid.uuid4().hex}"),
+                       n_items=50, home=tmp_path)  # fmt: skip
+    archive = DeltaArchive(tmp_path / "archive")
+    try:
+        store.append([make_event(n, user=f"u{n % 3}") for n in range(25)])
+        real = archive.append
+        calls = {"n": 0}
+
+        def fail_third(frame, last_seq=None):  # type: ignore[no-untyped-def]
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise OSError("disk full")
+            return real(frame, last_seq)
+
+        archive.append = fail_third  # type: ignore[method-assign]
+        archiver = Archiver(store, archive, batch=10, trim=True)
+        with pytest.raises(OSError):
+            archiver.run_once()
+        assert [s for s, _ in store.events()] == list(range(21, 26))  # the failed batch stays
+        archive.append = real  # type: ignore[method-assign]
+        assert archiver.run_once().copied == 5 and store.events() == []
+        assert len(archive.read()) == 25 and store.event_count() == 25
+        assert sum(len(store.user_events(f"u{k}")) for k in range(3)) == 25
+        archiver.close()
+    finally:
+        store.clear()
+        store.close()

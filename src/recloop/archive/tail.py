@@ -4,6 +4,8 @@ The archive's newest commit records the last log position it holds (``recloop.la
 :meth:`Archiver.run_once` reads the log after it and appends the events with their positions
 in one commit, so a crash before the commit copies them again and a crash after it never does.
 One archiver per table: a lock file beside a local table keeps a second one out.
+With ``trim`` (``recloop archive run --trim``) a Redis log is trimmed through each batch
+right after the commit that holds it, so the store's log stays bounded (docs/durability.md).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import structlog
 
 from recloop.archive.delta import DeltaArchive, events_frame
 from recloop.errors import ConfigError
-from recloop.features.store import EventLog
+from recloop.features.store import EventLog, TrimmableLog
 
 __all__ = ["ArchiveProgress", "Archiver"]
 
@@ -36,10 +38,18 @@ class ArchiveProgress:
 
 
 class Archiver:
-    """Tails ``log`` into ``archive`` in batches of at most ``batch`` events."""
+    """Tails ``log`` into ``archive`` in batches of at most ``batch`` events.
 
-    def __init__(self, log_: EventLog, archive: DeltaArchive, batch: int = 50_000) -> None:
+    ``trim``: after each commit, drop the committed entries from a log that supports it
+    (:class:`~recloop.features.store.TrimmableLog`; the embedded store's SQLite log is its
+    only durable record and is never trimmed).
+    """
+
+    def __init__(
+        self, log_: EventLog, archive: DeltaArchive, batch: int = 50_000, trim: bool = False
+    ) -> None:
         self.log, self.archive, self.batch = log_, archive, batch
+        self.trim = trim and isinstance(log_, TrimmableLog)
         self._lock_file: IO[str] | None = None
 
     def _lock(self) -> None:
@@ -67,6 +77,9 @@ class Archiver:
             seqs = [s for s, _ in rows]
             self.archive.append(events_frame([e for _, e in rows], seqs), last_seq=seqs[-1])
             last, copied = seqs[-1], copied + len(rows)
+            if self.trim:
+                assert isinstance(self.log, TrimmableLog)
+                self.log.trim_log(last)
         if copied:
             log.info("archived", events=copied, last_seq=last, path=self.archive.path)
         return ArchiveProgress(copied, last, self.archive.version())

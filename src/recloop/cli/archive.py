@@ -33,6 +33,9 @@ def _path(settings: Settings, path: str | None) -> str:
 def run(
     path: PathOpt = None,
     follow: Annotated[bool, typer.Option(help="keep copying every RECLOOP_ARCHIVE__EVERY_S")] = False,
+    trim: Annotated[
+        bool, typer.Option(help="with Redis state: drop each batch from the store's log once it is committed")
+    ] = False,
 ) -> None:
     """Copy every logged event the archive lacks (exactly once); `--follow` keeps going."""
     from recloop.archive import Archiver, DeltaArchive
@@ -43,7 +46,7 @@ def run(
     archive = DeltaArchive(_path(settings, path))
     data = guarded(lambda: load_dataset(settings))
     log_ = guarded(lambda: open_event_log(settings.state, data.n_items, settings.home))
-    archiver = Archiver(log_, archive, settings.archive.batch)
+    archiver = Archiver(log_, archive, settings.archive.batch, trim=trim)
     try:
         done = guarded(archiver.run_once)
         console.print(f"archived {done.copied:,} events (log position {done.last_seq}, "

@@ -12,7 +12,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from recloop.cli.output import AsOfOption, SourceOption, console, fail, guarded, progress_bar
+from recloop.cli.output import (
+    AsOfOption,
+    DataOption,
+    ReplaySampleOption,
+    SourceOption,
+    console,
+    fail,
+    guarded,
+    progress_bar,
+    use_data_dir,
+)
 from recloop.config import Settings, get_settings
 from recloop.data import Dataset, load_dataset
 from recloop.evaluation.baselines import BASELINE_NAMES
@@ -106,6 +116,14 @@ def _events_of(settings: Settings, data: Dataset, source: str | None, as_of: str
     return dataclasses.replace(data, interactions=inter, source=label or data.source)
 
 
+def _say_sample(report: EvaluationReport) -> None:
+    """One line under the table when P2 scored only a sample of the replayed events."""
+    if "replay_sample" in report.data:
+        s = report.data["replay_sample"]
+        console.print(f"P2 scored a seeded sample of {s['scored']:,} of {s['of']:,} replayed events "
+                      f"(seed {s['seed']}); every event was ingested")  # fmt: skip
+
+
 def evaluate(
     protocol: Annotated[
         ProtocolName | None, typer.Option(help="p1 (temporal hold-out) or p2 (replay); --task topn")
@@ -123,8 +141,12 @@ def evaluate(
     task: Annotated[TaskName, typer.Option(help="topn (P1/P2 lists) or rating (RMSE/MAE)")] = TaskName.topn,
     source: SourceOption = None,
     as_of: AsOfOption = None,
+    data_dir: DataOption = None,
+    replay_sample: ReplaySampleOption = None,
+    sample_seed: Annotated[int, typer.Option(help="seed of --replay-sample")] = 0,
 ) -> None:
     """Run models on the same split of one protocol (or the rating task) and print one table."""
+    use_data_dir(data_dir)
     if task is TaskName.rating:
         if source is not None or as_of is not None:
             fail("--source/--as-of apply to --task topn; the rating task reads MovieLens's ratings")
@@ -147,10 +169,12 @@ def evaluate(
         n = len(rest) if limit is None else min(limit, len(rest))
         with progress_bar("P2 replayed events", n * len(builders)) as advance:
             liked = LIKED_RATING if negatives else None
-            report = guarded(lambda: run_p2(data, builders, advance, limit=limit, liked_min=liked))
+            report = guarded(lambda: run_p2(data, builders, advance, limit=limit, liked_min=liked,
+                                            sample=replay_sample, sample_seed=sample_seed))  # fmt: skip
         if negatives:
             report.data["variant"] = "negatives"
     console.print(render_report(report))
+    _say_sample(report)
     for alias in ("champion", "challenger") if not negatives else ():
         if alias in report.models:  # keep the registered version's figures for the dashboard
             version = report.models[alias].params.get("version")

@@ -8,9 +8,11 @@ on stderr (``error: <message>``, never wrapped) and an exit code by kind
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -21,8 +23,9 @@ from typer.core import TyperGroup
 
 from recloop.errors import ConfigError, DataError, DependencyUnavailableError, RecloopError
 
-__all__ = ["AsOfOption", "GuardedGroup", "PlainHelpGroup", "SourceOption", "command_group", "console",
-           "err_console", "exit_code", "fail", "guarded", "progress_bar", "say"]  # fmt: skip
+__all__ = ["AsOfOption", "DataOption", "GuardedGroup", "PlainHelpGroup", "ReplaySampleOption",
+           "SourceOption", "command_group", "console", "err_console", "exit_code", "fail", "guarded",
+           "progress_bar", "say", "use_data_dir"]  # fmt: skip
 
 # a pipe gets wide tables instead of truncated 80-column ones
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -36,6 +39,31 @@ SourceOption = Annotated[
 AsOfOption = Annotated[
     str | None, typer.Option(help="with delta:PATH: a table version or an ISO timestamp (time travel)")
 ]
+
+# the dataset a command reads: train, evaluate, serve and replay
+DataOption = Annotated[
+    Path | None,
+    typer.Option("--data", help="a `recloop data synth` directory instead of MovieLens-100K "
+                 "(same as RECLOOP_DATA__DIR)"),
+]  # fmt: skip
+ReplaySampleOption = Annotated[
+    int | None,
+    typer.Option(help="P2: score a seeded uniform sample of N replayed events (every event is still "
+                 "ingested); the output says so"),
+]  # fmt: skip
+
+
+def use_data_dir(path: Path | None) -> None:
+    """Point this process's settings (and any worker it starts) at a synthetic directory."""
+    if path is None:
+        return
+    if not path.is_dir():
+        fail(f"--data {path}: no such directory; make one with `recloop data synth --out {path}`", 65)
+    from recloop.config import get_settings
+
+    os.environ["RECLOOP_DATA__DIR"] = str(path.resolve())
+    get_settings.cache_clear()
+
 
 EXIT_CODES: tuple[tuple[type[RecloopError], int], ...] = (
     (ConfigError, 78),  # sysexits EX_CONFIG: fix the settings

@@ -10,7 +10,16 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from recloop.cli.evaluate import render_report
-from recloop.cli.output import AsOfOption, SourceOption, console, err_console, fail, guarded
+from recloop.cli.output import (
+    AsOfOption,
+    DataOption,
+    SourceOption,
+    console,
+    err_console,
+    fail,
+    guarded,
+    use_data_dir,
+)
 from recloop.config import Settings, get_settings
 from recloop.data import load_dataset
 from recloop.ranking.bundle import TwoStageConfig
@@ -45,11 +54,13 @@ def train(
     master: Annotated[
         str, typer.Option(help="with --engine spark: local[*] or spark://HOST:PORT")
     ] = "local[*]",
+    data_dir: DataOption = None,
 ) -> None:
     """Train the two-stage model, evaluate it on P1 beside the baselines, register it."""
     from recloop.pipelines.archive_data import tag_data_source, training_frame
     from recloop.pipelines.train import train_and_register
 
+    use_data_dir(data_dir)
     settings = get_settings()
     cfg = _recipe(settings, max_queries, index, engine, master)
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
@@ -79,5 +90,5 @@ def train(
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         payload = {**result.report.to_dict(), "version": v.version, "timings": result.timings,
-                   "data_source": label or "movielens"}  # fmt: skip
+                   "data_source": label or (data.source if settings.data.dir else "movielens")}  # fmt: skip
         json_path.write_text(json.dumps(payload, indent=2))

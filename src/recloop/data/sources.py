@@ -231,8 +231,14 @@ def fetch_dataset(settings: Settings | None = None, source: str | None = None) -
 
 
 def load_dataset(settings: Settings | None = None, source: str | None = None) -> Dataset:
-    """Fetch (if needed) and parse MovieLens-100K from the configured source."""
-    path = fetch_dataset(settings, source)
+    """The configured dataset: a synthetic directory if ``data.dir`` is set (``--data DIR``),
+    else MovieLens-100K fetched (if needed) and parsed from the configured source."""
+    s = settings or get_settings()
+    if s.data.dir is not None and source is None:
+        from recloop.data.synth_source import read_synth_dir
+
+        return read_synth_dir(s.data.dir)
+    path = fetch_dataset(s, source)
     data = read_grouplens_zip(path) if path.name.endswith(".zip") else read_recbole_wheel(path)
     if len(data.interactions) != N_RATINGS:
         raise DataError(f"{path}: {len(data.interactions)} ratings, expected {N_RATINGS}; file is truncated")

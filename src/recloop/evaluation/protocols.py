@@ -23,8 +23,10 @@ __all__ = [
     "ModelBuilder",
     "ModelResult",
     "OnlineModel",
+    "replay_sample",
     "run_p1",
     "run_p2",
+    "sample_note",
 ]
 
 
@@ -122,6 +124,33 @@ def run_p1(
     return EvaluationReport("p1", data, results)
 
 
+def replay_sample(n_events: int, sample: int | None, seed: int = 0) -> np.ndarray | None:
+    """Which replayed events are scored: all (None) or a seeded uniform sample of ``sample``.
+
+    Returns a bool mask of shape (n_events,), or None for all. Every event is still ingested
+    in time order, so the sampled metrics estimate the full replay's without bias.
+    """
+    if sample is None or sample >= n_events:
+        return None
+    mask = np.zeros(n_events, dtype=bool)
+    mask[np.random.default_rng(seed).choice(n_events, size=max(sample, 0), replace=False)] = True
+    return mask
+
+
+def _p2_summary(hit: np.ndarray, ndcg: np.ndarray, warm: np.ndarray, n_events: int,
+                wall: float) -> dict[str, float]:  # fmt: skip
+    def mean(x: np.ndarray) -> float:
+        return float(x.mean()) if len(x) else 0.0
+
+    return {
+        "NDCG@10": mean(ndcg), "HR@10": mean(hit),
+        "NDCG@10_cold": mean(ndcg[~warm]), "HR@10_cold": mean(hit[~warm]),
+        "NDCG@10_warm": mean(ndcg[warm]), "HR@10_warm": mean(hit[warm]),
+        "events_per_s": n_events / wall if wall > 0 else 0.0,
+        "events": float(len(hit)), "cold_events": float((~warm).sum()),
+    }  # fmt: skip
+
+
 def replay(
     model: OnlineModel,
     dataset: Dataset,
@@ -129,45 +158,52 @@ def replay(
     warm_users: set[int],
     advance: Advance | None = None,
     liked_min: float | None = None,
+    scored: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Test-then-train over ``events``: recommend top-10, score, then ingest.
 
     ``liked_min``: also report ``NDCG@10_liked``/``HR@10_liked`` over the events rated at
     least this much (the P2 "negatives" variant); the standard metrics are unchanged.
+    ``scored``: bool mask (len(events),) of the events to recommend for and score (see
+    :func:`replay_sample`); the others are only ingested. ``events`` in the result counts
+    the scored events; ``events_per_s`` is all replayed events per second.
     """
     items = dataset.item_index(events["item_id"])
     users = events["user_id"].to_numpy()
     ratings = events["rating"].to_numpy()
     stamps = events["timestamp"].to_numpy()
+    mask = np.ones(len(events), dtype=bool) if scored is None else scored
     hit = np.zeros(len(events))
     ndcg = np.zeros(len(events))
     t0 = time.perf_counter()
     for n in range(len(events)):
         u, i = int(users[n]), int(items[n])
-        hit[n], ndcg[n] = m.rank_ndcg(model.recommend(u, 10).tolist(), i, 10)
+        if mask[n]:
+            hit[n], ndcg[n] = m.rank_ndcg(model.recommend(u, 10).tolist(), i, 10)
         model.ingest(u, i, float(ratings[n]), int(stamps[n]))
         if advance and n % 500 == 499:
             advance(500)
     wall = time.perf_counter() - t0
     if advance:
         advance(len(events) % 500)
-    warm = np.fromiter((int(u) in warm_users for u in users), dtype=bool, count=len(users))
-
-    def mean(x: np.ndarray) -> float:
-        return float(x.mean()) if len(x) else 0.0
-
+    warm = np.fromiter((int(u) in warm_users for u in users[mask]), dtype=bool, count=int(mask.sum()))
     extra: dict[str, float] = {}
     if liked_min is not None:
-        liked = ratings >= liked_min
-        extra = {"NDCG@10_liked": mean(ndcg[liked]), "HR@10_liked": mean(hit[liked]),
+        liked = ratings[mask] >= liked_min
+        h, g = hit[mask][liked], ndcg[mask][liked]
+        extra = {"NDCG@10_liked": float(g.mean()) if len(g) else 0.0,
+                 "HR@10_liked": float(h.mean()) if len(h) else 0.0,
                  "liked_events": float(liked.sum())}  # fmt: skip
-    return extra | {
-        "NDCG@10": mean(ndcg), "HR@10": mean(hit),
-        "NDCG@10_cold": mean(ndcg[~warm]), "HR@10_cold": mean(hit[~warm]),
-        "NDCG@10_warm": mean(ndcg[warm]), "HR@10_warm": mean(hit[warm]),
-        "events_per_s": len(events) / wall if wall > 0 else 0.0,
-        "events": float(len(events)), "cold_events": float((~warm).sum()),
-    }  # fmt: skip
+    return extra | _p2_summary(hit[mask], ndcg[mask], warm, len(events), wall)
+
+
+def sample_note(scored: np.ndarray | None, n_events: int, seed: int) -> dict[str, Any]:
+    """The report's statement of what was scored (``data.replay_sample``)."""
+    if scored is None:
+        return {"scored": n_events, "of": n_events, "sampled": False}
+    return {"scored": int(scored.sum()), "of": n_events, "sampled": True, "seed": seed,
+            "note": "metrics over a seeded uniform sample of the replayed events; every event is "
+                    "still ingested in time order"}  # fmt: skip
 
 
 def run_p2(
@@ -176,21 +212,28 @@ def run_p2(
     advance: Advance | None = None,
     limit: int | None = None,
     liked_min: float | None = None,
+    sample: int | None = None,
+    sample_seed: int = 0,
 ) -> EvaluationReport:
     """P2: train on the first 80% of events, replay the rest one at a time.
 
     ``liked_min``: see :func:`replay` (extra metrics over the well-rated events only).
+    ``sample``: score only a seeded uniform sample of this many replayed events (all are
+    still ingested); the report's ``data.replay_sample`` says so.
     """
     boot, rest = prequential_split(dataset.interactions)
     if limit is not None:
         rest = rest.iloc[:limit]
+    scored = replay_sample(len(rest), sample, sample_seed)
     warm_users = set(int(u) for u in boot["user_id"].unique())
     results: dict[str, ModelResult] = {}
     for b in builders:
         t0 = time.perf_counter()
         model = b.build(dataset, boot)
-        metrics = replay(model, dataset, rest, warm_users, advance, liked_min)
+        metrics = replay(model, dataset, rest, warm_users, advance, liked_min, scored)
         results[b.name] = ModelResult(metrics, dict(b.params), time.perf_counter() - t0)
-    data = {"source": dataset.source, "bootstrap": len(boot), "replayed": len(rest),
-            "items": dataset.n_items}  # fmt: skip
+    data: dict[str, Any] = {"source": dataset.source, "bootstrap": len(boot), "replayed": len(rest),
+                            "items": dataset.n_items}  # fmt: skip
+    if scored is not None:
+        data["replay_sample"] = sample_note(scored, len(rest), sample_seed)
     return EvaluationReport("p2", data, results)

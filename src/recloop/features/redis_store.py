@@ -2,12 +2,21 @@
 
 Keys (``P`` is the configured prefix; nothing outside ``P:*`` is touched):
 
-* ``P:ids`` SET of every stored event id (the idempotency check);
+* ``P:ids:<k>`` SETs of the event ids stored during time bucket ``k`` (the
+  idempotency check; bucket width = window / 24, each bucket expires
+  ``window + 2 widths`` after it was opened, so the check remembers an id for at
+  least ``idempotency_window_s`` (default 24 h) and memory stays bounded by the
+  event rate, not by the users);
 * ``P:seq`` counter, the last sequence number; ``P:log`` STREAM, the event
   log, entry id ``0-<seq>``, field ``e`` = JSON list of the event's fields;
+  trimmed by :meth:`RedisFeatureStore.trim_log` once an archiver has committed
+  it elsewhere (``recloop archive run --trim``), never before;
 * ``P:u:<user_id>`` STRING of 17-byte records ``<iBdf`` (item, type code,
-  timestamp, rating), one APPENDed per event, so a history is one GET parsed
-  by one ``np.frombuffer``. (A LIST read with LRANGE costs ~0.5 ms for 300
+  timestamp, rating), one added per event, so a history is one GET parsed
+  by one ``np.frombuffer``. The script rewrites the string (GET + SET) rather
+  than APPEND: APPEND grows a string's allocation greedily (to twice its length
+  below 1 MB), which cost ~40% of the histories' memory
+  (benchmarks/store_memory.py). (A LIST read with LRANGE costs ~0.5 ms for 300
   elements in redis-py's pure-Python reply parser; one string costs ~45 µs.);
 * ``P:counts`` HASH type -> count; ``P:nusers`` counter of distinct users;
 * ``P:items`` HASH item -> 40 bytes ``<ddddd`` (count, trend value, trend
@@ -15,9 +24,10 @@ Keys (``P`` is the configured prefix; nothing outside ``P:*`` is touched):
 * ``P:factors`` HASH user -> float32 bytes, the fold-in factor cache.
 
 An append batch is one Lua script call (chunks of 500 events): per event,
-SADD of the id decides; a new id gets its sequence number, XADD, APPEND,
-counter and item-stats updates, all inside the one atomic script. Events
-are validated before the call so the script cannot fail half-way.
+the id is looked up in the older buckets, then SADD into the current one
+decides; a new id gets its sequence number, XADD, the history record, counter and
+item-stats updates, all inside the one atomic script. Events are validated
+before the call so the script cannot fail half-way.
 
 Item stats: :meth:`RedisFeatureStore.item_stats` returns a local mirror of
 ``P:items``, loaded on open and updated by this process's own appends; other
@@ -31,8 +41,9 @@ docs/durability.md).
 
 from __future__ import annotations
 
-import struct
+import math
 import threading
+import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, cast
@@ -45,7 +56,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from recloop.errors import ConfigError
-from recloop.events.schema import EVENT_TYPES, NEGATIVE_TYPES, Event, EventType
+from recloop.events.schema import Event, EventType
+from recloop.features.history import pack_record, user_live
 from recloop.features.redis_durability import Durability, check_durability
 from recloop.features.redis_keys import delete_prefix, redact, talking_to
 from recloop.features.store import UserLive, check_events, check_factor, zero_item_stats
@@ -56,38 +68,44 @@ __all__ = ["RedisFeatureStore"]
 log = structlog.get_logger(__name__)
 
 _CHUNK = 500
-_RECORD_STRUCT = struct.Struct("<iBdf")
-_RECORD = np.dtype([("item", "<i4"), ("type", "u1"), ("ts", "<f8"), ("rating", "<f4")])
-_TYPE_CODE = {t: i for i, t in enumerate(EVENT_TYPES)}
-_IS_NEGATIVE = np.array(
-    [t in NEGATIVE_TYPES for t in EVENT_TYPES] + [False] * (256 - len(EVENT_TYPES)), dtype=bool
-)
-_FIXED_KEYS = ("ids", "seq", "log", "counts", "nusers", "items")
+_FIXED_KEYS = ("seq", "log", "counts", "nusers", "items")
+ID_BUCKETS = 24  # the idempotency window is cut into this many buckets (one more is kept)
 
-# KEYS: ids, seq, log, counts, nusers, items, then one user list per event.
-# ARGV[1] half-life (s), then 8 per event: id, type, positive (1/0), item,
-# timestamp, rating, user record, log payload. Mirrors ItemStats.add.
+# KEYS: seq, log, counts, nusers, items, then the NB id buckets (current first), then one
+# user string per event. ARGV[1] half-life (s), ARGV[2] NB, ARGV[3] the current bucket's
+# TTL (s), then 8 per event: id, type, positive (1/0), item, timestamp, rating, user
+# record, log payload. Mirrors ItemStats.add.
 _APPEND_LUA = """
 local hl = tonumber(ARGV[1])
+local nb = tonumber(ARGV[2])
+local base = 5 + nb
 local out = {}
-for i = 1, #KEYS - 6 do
-  local a = 1 + (i - 1) * 8
-  if redis.call('SADD', KEYS[1], ARGV[a + 1]) == 0 then
+for i = 1, #KEYS - base do
+  local a = 3 + (i - 1) * 8
+  local seen = false
+  for b = 2, nb do
+    if redis.call('SISMEMBER', KEYS[5 + b], ARGV[a + 1]) == 1 then seen = true; break end
+  end
+  if seen or redis.call('SADD', KEYS[6], ARGV[a + 1]) == 0 then
     out[i] = 0
   else
-    local seq = redis.call('INCR', KEYS[2])
-    redis.call('XADD', KEYS[3], '0-' .. seq, 'e', ARGV[a + 8])
+    local seq = redis.call('INCR', KEYS[1])
+    redis.call('XADD', KEYS[2], '0-' .. seq, 'e', ARGV[a + 8])
     local record = ARGV[a + 7]
-    if redis.call('APPEND', KEYS[6 + i], record) == #record then
-      redis.call('INCR', KEYS[5])
+    local history = redis.call('GET', KEYS[base + i])
+    if history then
+      redis.call('SET', KEYS[base + i], history .. record)
+    else
+      redis.call('SET', KEYS[base + i], record)
+      redis.call('INCR', KEYS[4])
     end
-    redis.call('HINCRBY', KEYS[4], ARGV[a + 2], 1)
+    redis.call('HINCRBY', KEYS[3], ARGV[a + 2], 1)
     if ARGV[a + 3] == '1' then
       local item = ARGV[a + 4]
       local t = tonumber(ARGV[a + 5])
       local r = tonumber(ARGV[a + 6])
       local c, tv, tt, rs, rn = 0, 0, 0, 0, 0
-      local packed = redis.call('HGET', KEYS[6], item)
+      local packed = redis.call('HGET', KEYS[5], item)
       if packed then c, tv, tt, rs, rn = struct.unpack('<ddddd', packed) end
       local dt = t - tt
       if dt < 0 then dt = 0 end
@@ -95,11 +113,12 @@ for i = 1, #KEYS - 6 do
       if t > tt then tt = t end
       c = c + 1
       if r > 0 then rs = rs + r; rn = rn + 1 end
-      redis.call('HSET', KEYS[6], item, struct.pack('<ddddd', c, tv, tt, rs, rn))
+      redis.call('HSET', KEYS[5], item, struct.pack('<ddddd', c, tv, tt, rs, rn))
     end
     out[i] = 1
   end
 end
+if redis.call('TTL', KEYS[6]) == -1 then redis.call('EXPIRE', KEYS[6], tonumber(ARGV[3])) end
 return out
 """
 
@@ -122,18 +141,41 @@ def _frozen(arr: np.ndarray, dtype: type[np.generic]) -> np.ndarray:
     return out
 
 
+def _load_item_stats(stats: ItemStats, raw: dict[bytes, bytes], n_items: int, prefix: str) -> None:
+    """Overwrite ``stats`` (zeroed first) with the ``P:items`` hash."""
+    zero_item_stats(stats)
+    if not raw:
+        return
+    idx = np.array([int(k) for k in raw], dtype=np.int64)
+    if idx.max() >= n_items:
+        raise ConfigError(
+            f"Redis prefix {prefix!r} holds stats for item index {idx.max()} but "
+            f"the catalog has {n_items} items: use another prefix or clear it."
+        )
+    vals = np.frombuffer(b"".join(raw.values()), dtype="<f8").reshape(-1, 5)
+    for column, arr in enumerate(
+        (stats.counts, stats.trend_value, stats.trend_time, stats.rating_sum, stats.rating_n)
+    ):
+        arr[idx] = vals[:, column]
+    stats.now = float(vals[:, 2].max())
+
+
 class RedisFeatureStore:
     """The ``redis`` backend of :class:`~recloop.features.store.FeatureStore`.
 
     ``url``: the server (``redis://host:port/db``); ``prefix``: the key
     namespace (stores with different prefixes are independent; do not nest
-    prefixes such as ``a`` and ``a:b``). ``n_items``: catalog size. Raises
+    prefixes such as ``a`` and ``a:b``). ``n_items``: catalog size.
+    ``idempotency_window_s``: how long an event id is remembered at least. Raises
     :class:`DependencyUnavailableError` within ~2 s if the server is down.
     """
 
-    def __init__(self, url: str, prefix: str, n_items: int, half_life_days: float = 7.0) -> None:
+    def __init__(self, url: str, prefix: str, n_items: int, half_life_days: float = 7.0,
+                 idempotency_window_s: float = 86_400.0) -> None:  # fmt: skip
         self.url, self.prefix, self.n_items = url, prefix, n_items
         self._keys = [f"{prefix}:{name}" for name in _FIXED_KEYS]
+        self._id_width = max(1.0, idempotency_window_s / ID_BUCKETS)
+        self._id_ttl = math.ceil(idempotency_window_s + 2 * self._id_width)
         self._factors_key = f"{prefix}:factors"
         self._stats = ItemStats(n_items, half_life_days)
         self._lock = threading.Lock()  # orders own appends against mirror reloads
@@ -176,6 +218,11 @@ class RedisFeatureStore:
     def _user_key(self, user_id: str) -> str:
         return f"{self.prefix}:u:{user_id}"
 
+    def _id_keys(self) -> list[str]:
+        """The id buckets to check now, the current (written) one first."""
+        k = int(time.time() // self._id_width)
+        return [f"{self.prefix}:ids:{k - b}" for b in range(ID_BUCKETS + 1)]
+
     def append(self, events: Sequence[Event]) -> list[bool]:
         """See :meth:`FeatureStore.append`; one Lua script call per 500 events."""
         batch = list(events)
@@ -186,12 +233,13 @@ class RedisFeatureStore:
         return result
 
     def _append_chunk(self, chunk: list[Event]) -> list[bool]:
-        keys = list(self._keys)
-        args: list[Any] = [repr(self._stats.half_life_s)]
+        id_keys = self._id_keys()
+        keys = [*self._keys, *id_keys]
+        args: list[Any] = [repr(self._stats.half_life_s), len(id_keys), self._id_ttl]
         for e in chunk:
             keys.append(self._user_key(e.user_id))
             rating = e.rating
-            record = _RECORD_STRUCT.pack(e.item, _TYPE_CODE[e.type], e.timestamp, rating)
+            record = pack_record(e)
             args += [
                 e.event_id,
                 e.type,
@@ -214,24 +262,7 @@ class RedisFeatureStore:
         """See :meth:`FeatureStore.user_events`; one GET."""
         with self._talking():
             raw = self._r.get(self._user_key(user_id))
-        if not raw:
-            return UserLive.empty(user_id)
-        rec = np.frombuffer(raw, dtype=_RECORD)
-        neg = _IS_NEGATIVE[rec["type"]]
-        pos = ~neg
-        counts = np.bincount(rec["type"], minlength=len(EVENT_TYPES))
-        return UserLive(
-            user_id,
-            _frozen(rec["item"][pos], np.int64),
-            _frozen(rec["ts"][pos], np.float64),
-            _frozen(rec["rating"][pos], np.float32),
-            _frozen(rec["item"][neg], np.int64),
-            {EVENT_TYPES[i]: int(c) for i, c in enumerate(counts.tolist()) if c},
-            float(rec["ts"].min()),
-            float(rec["ts"].max()),
-            tuple(EVENT_TYPES[t] for t in rec["type"][pos].tolist()),
-            _frozen(rec["ts"][neg], np.float64),
-        )
+        return user_live(user_id, raw)
 
     def item_stats(self) -> ItemStats:
         """The local mirror of ``P:items`` (see the module docstring)."""
@@ -240,26 +271,13 @@ class RedisFeatureStore:
     def refresh(self) -> None:
         """Reload the item stats mirror from Redis, in place (sees other processes)."""
         with self._lock, self._talking():
-            raw = self._r.hgetall(self._keys[5])
-            zero_item_stats(self._stats)
-            if not raw:
-                return
-            idx = np.array([int(k) for k in raw], dtype=np.int64)
-            if idx.max() >= self.n_items:
-                raise ConfigError(
-                    f"Redis prefix {self.prefix!r} holds stats for item index {idx.max()} but "
-                    f"the catalog has {self.n_items} items: use another prefix or clear it."
-                )
-            vals = np.frombuffer(b"".join(raw.values()), dtype="<f8").reshape(-1, 5)
-            s = self._stats
-            for column, arr in enumerate((s.counts, s.trend_value, s.trend_time, s.rating_sum, s.rating_n)):
-                arr[idx] = vals[:, column]
-            s.now = float(vals[:, 2].max())
+            raw = self._r.hgetall(self._keys[4])
+            _load_item_stats(self._stats, raw, self.n_items, self.prefix)
 
     def event_count(self) -> int:
         """See :meth:`FeatureStore.event_count`."""
         with self._talking():
-            return int(self._r.get(self._keys[1]) or 0)
+            return int(self._r.get(self._keys[0]) or 0)
 
     def events(self, after: int = 0, limit: int | None = None) -> list[tuple[int, Event]]:
         """See :meth:`FeatureStore.events`; XRANGE over the stream, 10,000 per call."""
@@ -267,7 +285,7 @@ class RedisFeatureStore:
         with self._talking():
             while limit is None or len(out) < limit:
                 count = 10_000 if limit is None else min(10_000, limit - len(out))
-                page = self._r.xrange(self._keys[2], f"0-{after + 1}", "+", count=count)
+                page = self._r.xrange(self._keys[1], f"0-{after + 1}", "+", count=count)
                 for entry_id, fields in page:
                     after = int(entry_id.split(b"-")[1])
                     out.append((after, _event(fields[b"e"])))
@@ -278,20 +296,35 @@ class RedisFeatureStore:
     def users(self) -> int:
         """See :meth:`FeatureStore.users`."""
         with self._talking():
-            return int(self._r.get(self._keys[4]) or 0)
+            return int(self._r.get(self._keys[3]) or 0)
 
     def applied(self, event_ids: Sequence[str]) -> list[bool]:
-        """Whether each event id is in the store already (read-your-writes through a bus)."""
+        """Whether each event id is in the store already, within the idempotency window
+        (read-your-writes through a bus)."""
         if not event_ids:
             return []
+        ids = list(event_ids)
         with self._talking():
-            flags = self._r.smismember(self._keys[0], list(event_ids))  # type: ignore[no-untyped-call]
-            return [bool(f) for f in flags]
+            pipe = self._r.pipeline(transaction=False)
+            for key in self._id_keys():
+                pipe.smismember(key, ids)  # type: ignore[no-untyped-call]
+            rows = pipe.execute()
+        return [any(bool(row[n]) for row in rows) for n in range(len(ids))]
+
+    def trim_log(self, through_seq: int) -> int:
+        """Drop the log entries with ``seq <= through_seq`` (XTRIM MINID); how many went.
+
+        Only for a log already committed elsewhere (the Delta archive: ``recloop archive
+        run --trim`` calls it after each commit). Histories, counters and item stats stay;
+        :meth:`events` then starts after ``through_seq``; :meth:`event_count` is unchanged.
+        """
+        with self._talking():
+            return int(self._r.xtrim(self._keys[1], minid=f"0-{through_seq + 1}", approximate=False))
 
     def counts_by_type(self) -> dict[str, int]:
         """See :meth:`FeatureStore.counts_by_type`."""
         with self._talking():
-            raw = self._r.hgetall(self._keys[3])
+            raw = self._r.hgetall(self._keys[2])
         return {k.decode(): int(v) for k, v in raw.items()}
 
     def user_factor(self, user_id: str) -> np.ndarray | None:

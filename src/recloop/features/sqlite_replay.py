@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import gc
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from recloop.events.schema import EVENT_TYPES, NEGATIVE_TYPES
+from recloop.features.history import RECORD
 from recloop.retrieval.trending import ItemStats
 
-__all__ = ["ReplayedState", "UserLog", "replay_log"]
+__all__ = ["ReplayedState", "replay_log"]
 
 _TYPE_CODE = {t: i for i, t in enumerate(EVENT_TYPES)}
 _IS_NEGATIVE = np.array([t in NEGATIVE_TYPES for t in EVENT_TYPES], dtype=bool)
@@ -30,25 +31,13 @@ _CHUNK = 200_000
 
 
 @dataclass
-class UserLog:
-    """Mutable per-user lists behind :class:`~recloop.features.store.UserLive`."""
-
-    items: list[int] = field(default_factory=list)
-    timestamps: list[float] = field(default_factory=list)
-    ratings: list[float] = field(default_factory=list)
-    types: list[str] = field(default_factory=list)
-    disliked: list[int] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-    first_ts: float = float("inf")
-    last_ts: float = float("-inf")
-    disliked_ts: list[float] = field(default_factory=list)
-
-
-@dataclass
 class ReplayedState:
-    """What a replay of the whole log yields (item stats are written in place)."""
+    """What a replay of the whole log yields (item stats are written in place).
 
-    users: dict[str, UserLog]
+    ``users``: user id -> the user's packed history records (recloop.features.history).
+    """
+
+    users: dict[str, bytearray]
     counts: dict[str, int]
     n_events: int
 
@@ -103,7 +92,7 @@ def replay_log(conn: sqlite3.Connection, stats: ItemStats) -> ReplayedState:
     """The in-memory state of the log behind ``conn``; ``stats`` (zeroed) is filled in place.
 
     The cyclic garbage collector is paused meanwhile: the millions of row tuples (and
-    per-user lists) made here would trigger a full collection again and again, each one
+    per-user buffers) made here would trigger a full collection again and again, each one
     walking the whole heap (that doubled the replay time), and none of them form cycles.
     """
     was_enabled = gc.isenabled()
@@ -122,32 +111,13 @@ def _replay(conn: sqlite3.Connection, stats: ItemStats) -> ReplayedState:
     positive = ~negative
     _item_stats(stats, items[positive], ts[positive], ratings[positive])
     ucode, names = pd.factorize(pd.Series(users, dtype=object), sort=False)
-    n_users = len(names)
     order = np.argsort(ucode, kind="stable")  # per user, log order kept
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(ucode, minlength=n_users))]).tolist()
-    s_pos = positive[order]
-    s_items, s_ts, s_codes = items[order], ts[order], codes[order]
-    pos_counts = np.bincount(ucode[positive], minlength=n_users)
-    pos_bounds = np.concatenate([[0], np.cumsum(pos_counts)]).tolist()
-    p_items, p_ts = s_items[s_pos].tolist(), s_ts[s_pos].tolist()
-    p_ratings = ratings[order][s_pos].tolist()
-    p_types = [EVENT_TYPES[c] for c in s_codes[s_pos].tolist()]
-    neg_bounds = np.concatenate([[0], np.cumsum(np.bincount(ucode[negative], minlength=n_users))]).tolist()
-    n_items_neg, n_ts_neg = s_items[~s_pos].tolist(), s_ts[~s_pos].tolist()
-    n_types = len(EVENT_TYPES)
-    per_type: list[list[int]] = np.bincount(ucode * n_types + codes, minlength=n_users * n_types
-                                            ).reshape(n_users, n_types).tolist()  # fmt: skip
-    first = np.minimum.reduceat(s_ts, bounds[:-1]).tolist() if n_users else []
-    last = np.maximum.reduceat(s_ts, bounds[:-1]).tolist() if n_users else []
-    out: dict[str, UserLog] = {}
-    for u, name in enumerate(names.tolist()):
-        a, b = pos_bounds[u], pos_bounds[u + 1]
-        out[name] = UserLog(
-            p_items[a:b], p_ts[a:b], p_ratings[a:b], p_types[a:b],
-            n_items_neg[neg_bounds[u] : neg_bounds[u + 1]],
-            {EVENT_TYPES[k]: c for k, c in enumerate(per_type[u]) if c},
-            first[u], last[u], n_ts_neg[neg_bounds[u] : neg_bounds[u + 1]],
-        )  # fmt: skip
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(ucode, minlength=len(names)))]) * RECORD.itemsize
+    rec = np.empty(len(order), dtype=RECORD)
+    rec["item"], rec["type"], rec["ts"], rec["rating"] = items[order], codes[order], ts[order], ratings[order]
+    buf = memoryview(rec.tobytes())
+    edges = bounds.tolist()
+    out = {name: bytearray(buf[edges[u] : edges[u + 1]]) for u, name in enumerate(names.tolist())}
     counts = {EVENT_TYPES[k]: int(c) for k, c in enumerate(np.bincount(codes, minlength=len(EVENT_TYPES)))
               if c}  # fmt: skip
     return ReplayedState(out, counts, len(users))

@@ -35,32 +35,26 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import structlog
 
 from recloop.errors import ConfigError
 from recloop.events.schema import NEGATIVE_TYPES, Event
+from recloop.features.history import pack_record, user_live
 from recloop.features.sqlite_log import INSERT as _INSERT
 from recloop.features.sqlite_log import SCHEMA as _SCHEMA
 from recloop.features.sqlite_log import SELECT as _SELECT
 from recloop.features.sqlite_log import check_state_file, damaged_state_error
 from recloop.features.sqlite_log import event_from_row as _event
 from recloop.features.sqlite_log import row_of as _row
-from recloop.features.sqlite_replay import UserLog, replay_log
+from recloop.features.sqlite_replay import replay_log
 from recloop.features.store import UserLive, check_events, check_factor, zero_item_stats
 from recloop.retrieval.trending import ItemStats
 
 __all__ = ["SQLiteFeatureStore"]
 
 log = structlog.get_logger(__name__)
-
-def _frozen(values: list[Any], dtype: type[np.generic]) -> np.ndarray:
-    arr = np.array(values, dtype=dtype)
-    arr.setflags(write=False)
-    return arr
-
 
 def _take_file_lock(path: Path) -> int:
     """An exclusive lock on ``<path>.lock`` (one writer per state file); ConfigError naming the fix."""
@@ -121,7 +115,7 @@ class SQLiteFeatureStore:
         )
 
     def _reset_memory(self) -> None:
-        self._users: dict[str, UserLog] = {}
+        self._users: dict[str, bytearray] = {}  # packed records (recloop.features.history)
         self._counts: dict[str, int] = {}
         self._n_events = 0
         self._factors: dict[str, np.ndarray] = {}
@@ -138,21 +132,12 @@ class SQLiteFeatureStore:
         self._users, self._counts, self._n_events = state.users, state.counts, state.n_events
 
     def _apply(self, e: Event) -> None:
-        u = self._users.get(e.user_id)
-        if u is None:
-            u = self._users[e.user_id] = UserLog()
-        if e.type in NEGATIVE_TYPES:
-            u.disliked.append(e.item)
-            u.disliked_ts.append(e.timestamp)
-        else:
-            u.items.append(e.item)
-            u.timestamps.append(e.timestamp)
-            u.ratings.append(e.rating)
-            u.types.append(e.type)
+        history = self._users.get(e.user_id)
+        if history is None:
+            history = self._users[e.user_id] = bytearray()
+        history += pack_record(e)
+        if e.type not in NEGATIVE_TYPES:
             self._stats.add(e.item, e.timestamp, e.rating)
-        u.counts[e.type] = u.counts.get(e.type, 0) + 1
-        u.first_ts = min(u.first_ts, e.timestamp)
-        u.last_ts = max(u.last_ts, e.timestamp)
         self._counts[e.type] = self._counts.get(e.type, 0) + 1
         self._n_events += 1
 
@@ -199,21 +184,9 @@ class SQLiteFeatureStore:
     def user_events(self, user_id: str) -> UserLive:
         """See :meth:`FeatureStore.user_events`; built from memory only."""
         with self._state_lock:
-            u = self._users.get(user_id)
-            if u is None:
-                return UserLive.empty(user_id)
-            return UserLive(
-                user_id,
-                _frozen(u.items, np.int64),
-                _frozen(u.timestamps, np.float64),
-                _frozen(u.ratings, np.float32),
-                _frozen(u.disliked, np.int64),
-                dict(u.counts),
-                u.first_ts,
-                u.last_ts,
-                tuple(u.types),
-                _frozen(u.disliked_ts, np.float64),
-            )
+            history = self._users.get(user_id)
+            raw = None if history is None else bytes(history)
+        return user_live(user_id, raw)
 
     def item_stats(self) -> ItemStats:
         """See :meth:`FeatureStore.item_stats`."""

@@ -35,6 +35,7 @@ from recloop.retrieval.trending import ItemStats
 __all__ = [
     "EventLog",
     "FeatureStore",
+    "TrimmableLog",
     "UserLive",
     "check_events",
     "check_factor",
@@ -104,8 +105,9 @@ class FeatureStore(Protocol):
         ``True``: the event was new; when ``append`` returns it is durably in
         the log (it survives a SIGKILL of this process) and applied to the
         user history, the counters and the item stats. ``False``: an event
-        with that ``event_id`` was stored before (ever, or earlier in the same
-        batch) and nothing changed. Raises :class:`ValidationError` (before
+        with that ``event_id`` was stored before (earlier in the same batch, or
+        before: ever for ``memory``; within ``idempotency_window_s``, default
+        24 h, for ``redis``) and nothing changed. Raises :class:`ValidationError` (before
         writing anything) for an item index outside the catalog.
         """
         ...
@@ -188,6 +190,15 @@ class EventLog(Protocol):
         ...
 
 
+@runtime_checkable
+class TrimmableLog(Protocol):
+    """A log whose committed-elsewhere prefix can be dropped (Redis); the archiver calls it."""
+
+    def trim_log(self, through_seq: int) -> int:
+        """Drop the entries with ``seq <= through_seq``; returns how many were dropped."""
+        ...
+
+
 def check_events(events: Sequence[Event], n_items: int) -> None:
     """Raise :class:`ValidationError` if any event cannot be applied to this catalog."""
     for e in events:
@@ -235,7 +246,8 @@ def open_store(
         return SQLiteFeatureStore(state_path(config, home), n_items, half_life_days)
     from recloop.features.redis_store import RedisFeatureStore
 
-    return RedisFeatureStore(config.url, config.prefix, n_items, half_life_days)
+    return RedisFeatureStore(config.url, config.prefix, n_items, half_life_days,
+                             idempotency_window_s=config.idempotency_window_s)  # fmt: skip
 
 
 def state_path(config: MemoryStateConfig, home: Path) -> Path:

@@ -24,6 +24,7 @@ from recloop.registry import registry_from_settings
 from recloop.serving.recommender import ServedModel
 from recloop.serving.replay import service_session
 from recloop.serving.session import ModelSession
+from recloop.serving.stability import Stability
 
 __all__ = ["registered_builder"]
 
@@ -50,9 +51,11 @@ def registered_builder(alias: str, settings: Settings, semantics: Semantics = "i
         cfg = loaded.config  # the whole recipe: every source's parameters
         model, _, _ = fit_two_stage(dataset, frame, settings, cfg)
         served = ServedModel(model, f"{info.version}-refit")
-        return service_session(dataset, frame, served, cfg.half_life_days, semantics)
+        steady = Stability(settings.shown_lists, settings.stability_strength)
+        return service_session(dataset, frame, served, cfg.half_life_days, semantics, steady)
 
-    params: dict[str, Any] = {"version": info.version, "recipe": "registered"}
+    params: dict[str, Any] = {"version": info.version, "recipe": "registered",
+                              "stability": settings.stability_strength if settings.shown_lists else 0.0}
     if semantics != "implicit":
         params["semantics"] = semantics
     return ModelBuilder(alias, build, params)

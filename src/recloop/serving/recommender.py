@@ -35,8 +35,12 @@ from recloop.serving.coldstart import StarterList, starter_list
 from recloop.serving.demotion import demote
 from recloop.serving.live import LiveState
 from recloop.serving.reasons import explain_all
+from recloop.serving.stability import Stability
 
-__all__ = ["Filters", "IngestOutcome", "RecItem", "RecommendationList", "Recommender", "ServedModel"]
+__all__ = [
+    "Filters", "IngestOutcome", "RecItem", "RecommendationList", "Recommender", "ServedModel",
+    "similar_items",
+]
 
 Status = Literal["applied", "duplicate", "rejected", "queued"]
 
@@ -162,8 +166,10 @@ class Recommender:
     """Serves :class:`ServedModel` s over one :class:`LiveState`."""
 
     def __init__(self, live: LiveState, model: ServedModel, observer: Any = None,
-                 user_cache_mb: float = 128.0, foldin_cache_mb: float = 64.0) -> None:  # fmt: skip
+                 user_cache_mb: float = 128.0, foldin_cache_mb: float = 64.0,
+                 stability: Stability | None = None) -> None:  # fmt: skip
         self.live, self.observer = live, observer
+        self.stability = Stability() if stability is None else stability
         self._model = model
         n_personal = max(1, len(model.model.sources.personal))
         max_scores = int(user_cache_mb * 2**20 // (2 * n_personal * 4 * max(1, len(live.catalog))))
@@ -292,9 +298,12 @@ class Recommender:
             everything = _everything(len(self.live.catalog))
             return starter_list(stats, self.live.catalog.genre_sets, everything, k).items
         personal = self.user_scores(user_id, served, history)
-        depth = k if len(history.negatives) == 0 else max(k, DEMOTION_DEPTH)
+        depth = max(k, self.stability.depth) if self.stability.enabled else k
+        depth = depth if len(history.negatives) == 0 else max(depth, DEMOTION_DEPTH)
         ranked = served.model.rank(history, stats, stats.now if at is None else at, depth, personal=personal)
-        items, _, _ = demote(ranked.items, ranked.scores, history, served.model.sources)
+        items, scores, _ = demote(ranked.items, ranked.scores, history, served.model.sources)
+        items, _, _ = self.stability.adjust(user_id, items, scores, history, served.model.sources)
+        self.stability.remember(user_id, items[:k])
         return items[:k]
 
     def _ranked(self, user_id: str, served: ServedModel, f: Filters) -> tuple[History, Ranked]:
@@ -307,8 +316,11 @@ class Recommender:
             personal = served.model.sources.user_scores(history, self._factor(user_id, served, history))
         stats = self.live.stats
         ranked = served.model.rank(history, stats, stats.now, 10_000, personal=personal)
-        items, scores, order = demote(ranked.items, ranked.scores, history, served.model.sources)
-        return history, Ranked(items, scores, ranked.origin[order], ranked.candidates, ranked.source_names)
+        src = served.model.sources
+        items, scores, order = demote(ranked.items, ranked.scores, history, src)
+        items, scores, steady = self.stability.adjust(user_id, items, scores, history, src)
+        origin = ranked.origin[order][steady]
+        return history, Ranked(items, scores, origin, ranked.candidates, ranked.source_names)
 
     def recommend(self, user_id: str, k: int = 10, filters: Filters | None = None,
                   served: ServedModel | None = None) -> RecommendationList:  # fmt: skip
@@ -335,26 +347,27 @@ class Recommender:
         rated = [None] * len(items) if stars is None else [round(float(v), 3) for v in stars]
         rows = zip(items.tolist(), scores.tolist(), why, rated, strict=True)
         out = [RecItem(catalog.views[i], s, source, reason, p) for i, s, (source, reason), p in rows]
+        self.stability.remember(user_id, items)
         latency = (time.perf_counter() - t0) * 1000
         if self.observer:
             self.observer.recommendation(latency, user_id, ranked, len(history.items) == 0,
                                          version=str(served.version), shown=items)  # fmt: skip
         return RecommendationList(user_id, out, served.version, self.request_id(), latency)
 
-    def similar(self, item_id: int, k: int = 10) -> list[RecItem]:
-        """Items most similar to ``item_id``: the model's item-item matrices, each normalised, summed."""
-        catalog = self.live.catalog
-        i = catalog.index(item_id)
-        score = np.zeros(len(catalog), dtype=np.float64)
-        for src in self._model.model.sources.sources:
-            matrix = src.similarity() if src.explained_by == src.kind else None
-            if matrix is not None:
-                row = matrix[i].astype(np.float64)
-                score += row / (np.abs(row).max() or 1.0)
-        score[i] = -np.inf
-        top = np.argsort(-score, kind="stable")[:k]
-        why = f"similar to {catalog.view(i).display}"
-        return [RecItem(catalog.view(int(j)), float(score[j]), "itemknn", why) for j in top]
+def similar_items(rec: Recommender, item_id: int, k: int = 10) -> list[RecItem]:
+    """Items most similar to ``item_id``: the model's item-item matrices, each normalised, summed."""
+    catalog = rec.live.catalog
+    i = catalog.index(item_id)
+    score = np.zeros(len(catalog), dtype=np.float64)
+    for src in rec.model.model.sources.sources:
+        matrix = src.similarity() if src.explained_by == src.kind else None
+        if matrix is not None:
+            row = matrix[i].astype(np.float64)
+            score += row / (np.abs(row).max() or 1.0)
+    score[i] = -np.inf
+    top = np.argsort(-score, kind="stable")[:k]
+    why = f"similar to {catalog.view(i).display}"
+    return [RecItem(catalog.view(int(j)), float(score[j]), "itemknn", why) for j in top]
 
 
 def _starter(rec: Recommender, user_id: str, k: int, allowed: np.ndarray, served: ServedModel,

@@ -21,6 +21,7 @@ from recloop.events.schema import Event
 from recloop.features.store import open_store
 from recloop.serving.recommender import Recommender, ServedModel
 from recloop.serving.runtime import service_for
+from recloop.serving.stability import Stability
 
 __all__ = ["ServiceSession", "service_session"]
 
@@ -55,16 +56,18 @@ class ServiceSession:
 
 def service_session(
     dataset: Dataset, base: pd.DataFrame, served: ServedModel, half_life_days: float,
-    semantics: Semantics = "implicit",
+    semantics: Semantics = "implicit", stability: Stability | None = None,
 ) -> ServiceSession:  # fmt: skip
     """A fresh service over ``base`` with an embedded store in a temp dir.
 
     ``semantics``: ``implicit`` is P2 as shared/EVALUATION.md defines it (every rating
     a positive); ``explicit`` is the served feedback table (the P2 "negatives" variant).
+    ``stability``: list stability as served (default settings; ``Stability(0)`` turns it off).
     """
     tmp = tempfile.TemporaryDirectory(prefix="recloop-replay-")
     from pathlib import Path
 
     store = open_store(MemoryStateConfig(), dataset.n_items, Path(tmp.name), half_life_days)
-    service = service_for(dataset, base, store, served, half_life_days, semantics=semantics)
+    service = service_for(dataset, base, store, served, half_life_days, semantics=semantics,
+                          stability=stability)
     return ServiceSession(service, tmp)

@@ -27,6 +27,7 @@ from recloop.serving.bus import EventBus, open_bus
 from recloop.serving.catalog import Catalog
 from recloop.serving.live import LiveState
 from recloop.serving.recommender import Recommender, ServedModel
+from recloop.serving.stability import Stability
 
 __all__ = ["Runtime", "build_runtime", "bundle_half_life", "champion_dir", "load_champion",
            "prepare_for_serving", "service_for"]  # fmt: skip
@@ -88,6 +89,7 @@ def service_for(
     dataset: Dataset, base: pd.DataFrame, store: FeatureStore, served: ServedModel,
     half_life_days: float, observer: LiveStats | None = None, user_cache_mb: float = 128.0,
     semantics: Semantics = "explicit", foldin_cache_mb: float = 64.0,
+    stability: Stability | None = None,
 ) -> Recommender:  # fmt: skip
     """A recommender over ``base`` interactions (training history) and the live store.
 
@@ -96,7 +98,7 @@ def service_for(
     """
     stats = item_stats(dataset, base, half_life_days)
     live = LiveState(Catalog(dataset), replay_histories(dataset, base), stats, store, semantics)
-    return Recommender(live, served, observer, user_cache_mb, foldin_cache_mb)
+    return Recommender(live, served, observer, user_cache_mb, foldin_cache_mb, stability)
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -121,5 +123,6 @@ def build_runtime(settings: Settings) -> Runtime:
     base = dataset.interactions.iloc[: round(settings.base_fraction * len(dataset.interactions))]
     service = service_for(dataset, base, store,
                           ServedModel(bundle.model, version), bundle.config.half_life_days, live,
-                          settings.user_cache_mb, foldin_cache_mb=settings.foldin_cache_mb)  # fmt: skip
+                          settings.user_cache_mb, foldin_cache_mb=settings.foldin_cache_mb,
+                          stability=Stability(settings.shown_lists, settings.stability_strength))  # fmt: skip
     return Runtime(settings, dataset, service, store, live, instruments, bundle, path, bus)

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
 import { NOW_S, offline, stats } from '../test/fixtures'
 import { mockApi, renderPage, reply } from '../test/utils'
-import { Dashboard, P2_COMMAND, offlineModels, onlineRows, onlineSample, seriesRows } from './Dashboard'
+import { Dashboard, P2_COMMAND, offlineModels, onlineRows, seriesRows } from './Dashboard'
 
 describe('Dashboard', () => {
   it('renders counters from /v1/stats', async () => {
@@ -65,11 +65,6 @@ describe('dashboard data shaping', () => {
     expect(rows.every((r) => r.total === 0)).toBe(true)
   })
 
-  it('samples the online positive rate per serving model, only once there is feedback on recs', () => {
-    expect(onlineSample(stats, 1000)).toEqual([{ t: 1000, tag: 'v3', v: 0.314 }])
-    expect(onlineSample({ ...stats, online: { positive_rate: null, recommended_events: 0 } }, 1000)).toBeNull()
-  })
-
   it('states the window of every KPI', async () => {
     mockApi({ 'GET /v1/stats': stats, 'GET /v1/offline': offline })
     renderPage(<Dashboard />)
@@ -96,5 +91,8 @@ describe('online CTR rows', () => {
     expect(rows.map((r) => r.t)).toEqual([1020_000, 1080_000, 1140_000, 1200_000])
     expect(rows.map((r) => r.v1)).toEqual([0.5, null, null, null])
     expect(rows.map((r) => r.v2)).toEqual([null, null, null, 0.25])
+    const pos = onlineRows(data, 'positive_rate')
+    expect(pos.tags).toEqual(['v1', 'v2'])
+    expect(pos.rows.map((r) => r.v1)).toEqual([1, null, null, null])
   })
 })

@@ -18,7 +18,6 @@ import type { OfflineReport, OnlineQuality as OnlineQualityData, Stats } from '.
 import { Badge, Card, Empty, ErrorState, Loading, Stat, TableWrap, cx, stackTable, td, th } from '../components/ui'
 import { DASH, fmtInt, fmtMs, fmtNum, fmtPct, isNum } from '../lib/format'
 import { orderMetrics } from '../lib/metrics'
-import { useSamples, pivot, type Sample } from '../lib/samples'
 import { BUCKET_S, bucketize, clockLabel, timeTicks } from '../lib/timeseries'
 
 export const STATS_REFRESH_MS = 3000
@@ -197,48 +196,6 @@ function LiveCharts({ stats, now }: { stats: Stats; now: number }) {
   )
 }
 
-/** Samples of the online positive rate per serving model version, from one `/v1/stats` answer. */
-export function onlineSample(s: Stats, t: number): Sample[] | null {
-  if (!isNum(s.online?.positive_rate) || !(s.online.recommended_events > 0)) return null
-  return [{ t, tag: `v${String(s.model_version ?? '?')}`, v: s.online.positive_rate }]
-}
-
-function OnlineQuality({ stats, stamp }: { stats: Stats; stamp: number }) {
-  const samples = useSamples('online-positive-rate', onlineSample(stats, stamp), stamp)
-  const { rows, tags } = useMemo(() => pivot(samples), [samples])
-  const lo = rows[0]?.t ?? stamp
-  const hi = Math.max(rows[rows.length - 1]?.t ?? stamp, lo + 60_000)
-  const step = (hi - lo) / 1000 > 1800 ? 600 : (hi - lo) / 1000 > 600 ? 300 : 60
-  return (
-    <ChartBox
-      title="Online positive rate, per model"
-      subtitle={`Positive share (like, click, purchase, rating ≥ 4) of the last ≤ ${fmtInt(POSITIVE_WINDOW)} events on recommended items, sampled by this page every ${STATS_REFRESH_MS / 1000} s since it was opened; one line per serving model version.`}
-      testId="online-chart"
-      empty={rows.length < 2}
-      emptyText="Collecting: the rate appears after a few refreshes once users give feedback on recommended items."
-    >
-      <LineChart data={rows} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
-        <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" vertical={false} />
-        <XAxis
-          dataKey="t"
-          type="number"
-          scale="time"
-          domain={[lo, hi]}
-          ticks={timeTicks(lo, hi, step)}
-          tickFormatter={(v: number) => clockLabel(v)}
-          tick={axis}
-        />
-        <YAxis tick={axis} width={40} domain={[0, 1]} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} />
-        <Tooltip labelFormatter={tooltipTime} formatter={(v) => fmtPct(Number(v))} />
-        <Legend wrapperStyle={{ fontSize: 12 }} />
-        {tags.map((tag, i) => (
-          <Line key={tag} type="stepAfter" dataKey={tag} name={`model ${tag}`} stroke={MODEL_COLORS[i % MODEL_COLORS.length]} dot={false} connectNulls={false} isAnimationActive={false} />
-        ))}
-      </LineChart>
-    </ChartBox>
-  )
-}
-
 /**
  * Rows of `/v1/monitoring/online` for a numeric time axis: one per bucket of the window (empty
  * buckets included, null where a version served no list), one `v<version>` column per version.
@@ -256,18 +213,35 @@ export function onlineRows(data: OnlineQualityData, metric: 'ctr' | 'positive_ra
   return { rows, tags }
 }
 
-function OnlineCtr() {
+const ONLINE_CHARTS = {
+  ctr: {
+    title: 'Online CTR per model version (last 60 min)',
+    what: 'Share of the lists served in each minute that got a click or like',
+    testId: 'online-ctr-chart',
+  },
+  positive_rate: {
+    title: 'Online positive rate per model version (last 60 min)',
+    what: 'Positive share (like, click, purchase, rating ≥ 4) of the events on recommended items in each minute',
+    testId: 'online-chart',
+  },
+} as const
+
+/** One online metric per minute and model version, from the server's window (GET /v1/monitoring/online). */
+function OnlineChart({ metric }: { metric: 'ctr' | 'positive_rate' }) {
   const q = useQuery({ queryKey: ['online'], queryFn: ({ signal }) => api.online(signal), refetchInterval: 15_000 })
   const data = q.data
-  const { rows, tags } = useMemo(() => (data ? onlineRows(data, 'ctr') : { rows: [], tags: [] }), [data])
+  const { rows, tags } = useMemo(() => (data ? onlineRows(data, metric) : { rows: [], tags: [] }), [data, metric])
   const lo = Number(rows[0]?.t ?? 0)
   const hi = Number(rows[rows.length - 1]?.t ?? 0)
-  const totals = (data?.versions ?? []).map((v) => `v${v.version}: ${fmtPct(v.ctr)} of ${fmtInt(v.lists)} lists`).join(' · ')
+  const totals = (data?.versions ?? [])
+    .map((v) => `v${v.version}: ${fmtPct(v[metric])} over ${fmtInt(v.lists)} lists`)
+    .join(' · ')
+  const chart = ONLINE_CHARTS[metric]
   return (
     <ChartBox
-      title="Online CTR per model version (last 60 min)"
-      subtitle={`Share of the lists served in each minute that got a click or like, per model version that ranked them (server side, GET /v1/monitoring/online). ${totals}`}
-      testId="online-ctr-chart"
+      title={chart.title}
+      subtitle={`${chart.what}, per model version that ranked the lists (server side, kept across page loads). ${totals}`}
+      testId={chart.testId}
       empty={!data || data.series.length === 0}
       emptyText={q.isError ? 'Online quality unavailable.' : 'No lists served in the last hour yet.'}
     >
@@ -471,8 +445,8 @@ export function Dashboard() {
             <Badge tone="indigo">serving model {s.model_version != null ? `v${String(s.model_version)}` : DASH}</Badge>
           </div>
           <LiveCharts stats={s} now={now} />
-          <OnlineQuality stats={s} stamp={q.dataUpdatedAt} />
-          <OnlineCtr />
+          <OnlineChart metric="positive_rate" />
+          <OnlineChart metric="ctr" />
         </>
       ) : null}
       <OfflineSection />

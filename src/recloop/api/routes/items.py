@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from recloop.api.deps import RuntimeDep
 from recloop.api.schemas import ItemList, SimilarItems, item_out, rec_out
+from recloop.serving.recommender import similar_items
 
 router = APIRouter(prefix="/v1", tags=["items"])
 
@@ -27,5 +28,5 @@ def search(
 @router.get("/items/{item_id}/similar", response_model=SimilarItems)
 def similar(runtime: RuntimeDep, item_id: int, k: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
     """Items most similar to ``item_id``."""
-    return {"item_id": item_id,
-            "items": [rec_out(r).model_dump() for r in runtime.service.similar(item_id, k)]}  # fmt: skip
+    found = similar_items(runtime.service, item_id, k)
+    return {"item_id": item_id, "items": [rec_out(r).model_dump() for r in found]}

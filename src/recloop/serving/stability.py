@@ -1,0 +1,95 @@
+"""List stability: a new event adapts the list without throwing away what still fits.
+
+Each serving process remembers, per user, the first ``SHOWN_KEEP`` items of the last
+list it showed (LRU, bounded by ``shown_lists`` users; ~0.3 KB each). On the user's
+next request, every item of that list still ranked within the top ``depth`` gets a
+head start of ``strength`` x the score spread of the top ``depth`` (scores[0] -
+scores[depth-1]), scaled down by the item's similarity to the user's negatives (an
+item close to a dislike or a 1-star rating keeps no head start: the negative should
+move it). Items that fell below ``depth`` are gone: they no longer fit. Then the top
+``depth`` is re-sorted (stable).
+
+The strength was chosen on a validation replay inside the P2 bootstrap
+(``benchmarks/stability_validation.py``, docs/FEEDBACK.md): it cuts the items one
+event replaces while NDCG@10 stays level. ``strength = 0`` (or ``shown_lists = 0``)
+turns it off.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from recloop.retrieval.candidates import CandidateSources
+from recloop.retrieval.history import History
+from recloop.serving.demotion import negative_similarity
+
+__all__ = ["SHOWN_KEEP", "SHOWN_LIST_BYTES", "STABILITY_DEPTH", "STABILITY_STRENGTH", "Stability"]
+
+STABILITY_STRENGTH = 0.1
+STABILITY_DEPTH = 50
+SHOWN_KEEP = 10  # the items a person sees first: a client asking for 100 saw the first 10
+SHOWN_LIST_BYTES = 300  # one remembered list of 10 items: key, array, LRU node
+
+
+class Stability:
+    """The last list shown to each recent user, and the head start it gives on the next list."""
+
+    def __init__(self, max_users: int = 100_000, strength: float = STABILITY_STRENGTH,
+                 depth: int = STABILITY_DEPTH) -> None:  # fmt: skip
+        self.max_users, self.strength, self.depth = max_users, strength, depth
+        self._shown: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        """False when switched off by settings (no memory is kept)."""
+        return self.max_users > 0 and self.strength > 0
+
+    def __len__(self) -> int:
+        return len(self._shown)
+
+    def remember(self, user_id: str, items: np.ndarray) -> None:
+        """Keep the first :data:`SHOWN_KEEP` of ``items`` (item indices, shown order) as the last list."""
+        if not self.enabled:
+            return
+        shown = np.asarray(items[:SHOWN_KEEP], dtype=np.int32).copy()
+        with self._lock:
+            self._shown[user_id] = shown
+            self._shown.move_to_end(user_id)
+            while len(self._shown) > self.max_users:
+                self._shown.popitem(last=False)
+
+    def last(self, user_id: str) -> np.ndarray | None:
+        """The last list shown to the user by this process, or None."""
+        with self._lock:
+            return self._shown.get(user_id)
+
+    def adjust(
+        self, user_id: str, items: np.ndarray, scores: np.ndarray, history: History,
+        sources: CandidateSources,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+        """(items, scores, order) with the head start applied; ``order`` indexes the inputs.
+
+        ``items`` int64 (n,) ranked, ``scores`` float64 (n,) descending. Only the top
+        ``depth`` positions move; the rest keep their order.
+        """
+        shown = self.last(user_id) if self.enabled else None
+        if shown is None or len(items) < 2:
+            return items, scores, np.arange(len(items))
+        d = min(self.depth, len(items))
+        top_items, top_scores = items[:d], scores[:d].astype(np.float64)
+        kept = np.isin(top_items, shown)
+        if not kept.any():
+            return items, scores, np.arange(len(items))
+        spread = float(top_scores[0] - top_scores[-1]) or 1.0
+        bonus = self.strength * spread * kept
+        if len(history.negatives):
+            bonus = bonus * (1.0 - negative_similarity(top_items, history, sources))
+        head = np.argsort(-(top_scores + bonus), kind="stable")
+        order = np.concatenate([head, np.arange(d, len(items))])
+        new = scores.astype(np.float64).copy()
+        new[:d] = top_scores + bonus
+        return items[order], new[order], order
