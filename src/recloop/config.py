@@ -124,7 +124,7 @@ class ModelParams(BaseModel):
     ease: EASEParams = EASEParams()
     sasrec: SASRecParams = SASRecParams()
     sasrec_source: bool = True
-    sasrec_quota: int = Field(default=50, ge=0)
+    sasrec_quota: int = Field(default=100, ge=0)  # P1 validation: 100 -> 0.2672, 50 -> 0.2629
 
 
 class MemoryStateConfig(BaseModel):
