@@ -8,6 +8,7 @@ that requests them is in the slow lane without anyone marking it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,6 +21,11 @@ from recloop.data import Dataset, event_order, fetch_dataset, load_dataset
 
 # the trained home (`training_run`, `trained_home`, `copy_trained_home`): tests/homes.py
 pytest_plugins = ("homes",)
+
+# Every model the tests train carries the SASRec source (the default mix): two epochs, not the
+# tuned 20, so a training on MovieLens-100K stays seconds (tests/retrieval/test_sasrec.py checks
+# that it learns). Set before any Settings is read; servers started by tests inherit it.
+os.environ.setdefault("RECLOOP_MODELS__SASREC__EPOCHS", "2")
 
 # The RecBole wheel a developer machine already has; without it the fixtures fetch it
 # through the real path (`pip download`), and fail loudly if that is impossible.

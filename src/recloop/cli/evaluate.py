@@ -131,7 +131,7 @@ def evaluate(
     models: Annotated[
         str | None,
         typer.Option(
-            help="comma-separated: champion, popular, itemknn, als, ease "
+            help="comma-separated: champion, popular, itemknn, als, ease, sequence (SASRec alone) "
             "(--task rating: global_mean, bias, svd, nmf)"
         ),
     ] = None,
@@ -158,7 +158,7 @@ def evaluate(
     settings = get_settings()
     names = [n.strip() for n in (models or ",".join(BASELINE_NAMES)).split(",") if n.strip()]
     if not names:
-        fail("--models is empty; name at least one of champion, popular, itemknn, als, ease")
+        fail("--models is empty; name at least one of champion, popular, itemknn, als, ease, sequence")
     data = _events_of(settings, guarded(lambda: load_dataset(settings)), source, as_of)
     builders = guarded(lambda: builders_for(names, settings, "explicit" if negatives else "implicit"))
     if protocol is ProtocolName.p1:

@@ -1,4 +1,7 @@
-"""The classical baselines as protocol model builders: popular, itemknn, als, ease."""
+"""The baselines as protocol model builders: popular, itemknn, als, ease, sequence (SASRec).
+
+``sequence`` needs recloop[sequence] (torch), imported only when it is asked for.
+"""
 
 from __future__ import annotations
 
@@ -20,10 +23,17 @@ from recloop.retrieval import (
     TrainData,
 )
 from recloop.retrieval.base import ORIGIN_ATTR
+from recloop.retrieval.sources.sasrec import sasrec_module
 
-__all__ = ["BASELINE_NAMES", "baseline_builder", "train_data"]
+__all__ = ["BASELINE_NAMES", "KNOWN_BASELINES", "baseline_builder", "baselines_for", "train_data"]
 
-BASELINE_NAMES = ("popular", "itemknn", "als", "ease")
+BASELINE_NAMES = ("popular", "itemknn", "als", "ease")  # the default set (no torch needed)
+KNOWN_BASELINES = (*BASELINE_NAMES, "sequence")  # sequence: SASRec alone (recloop[sequence])
+
+
+def baselines_for(settings: Settings) -> tuple[str, ...]:
+    """The baselines run beside a model: the default set, plus SASRec alone if the mix uses it."""
+    return KNOWN_BASELINES if settings.models.sasrec_source else BASELINE_NAMES
 
 
 def train_data(dataset: Dataset, frame: pd.DataFrame) -> TrainData:
@@ -45,9 +55,10 @@ def _scorer(name: str, settings: Settings) -> Callable[[], BaseScorer]:
         "itemknn": lambda: ItemKNNScorer(p.itemknn),
         "als": lambda: ALSScorer(p.als),
         "ease": lambda: EASEScorer(p.ease),
+        "sequence": lambda: sasrec_module().SASRecScorer(p.sasrec),
     }
     if name not in makers:
-        raise ValidationError(f"unknown model {name!r}; choose from {', '.join(BASELINE_NAMES)} or champion")
+        raise ValidationError(f"unknown model {name!r}; choose from {', '.join(KNOWN_BASELINES)} or champion")
     return makers[name]
 
 

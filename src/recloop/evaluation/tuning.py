@@ -25,6 +25,7 @@ GRIDS: dict[str, dict[str, list[Any]]] = {
     "als": {"factors": [16, 32, 48], "regularization": [0.1, 1.0, 5.0, 20.0],
             "alpha": [0.5, 1.0, 2.0], "iterations": [15]},
     "ease": {"l2": [100.0, 250.0, 500.0, 1000.0, 2000.0]},
+    "sequence": {"epochs": [20, 30], "dropout": [0.2, 0.3, 0.5], "lr": [0.003, 0.005]},
 }  # fmt: skip
 
 
@@ -49,6 +50,7 @@ def _with(settings: Settings, model: str, params: dict[str, Any]) -> Settings:
         "itemknn": lambda: m.model_copy(update={"itemknn": ItemKNNParams(**params)}),
         "als": lambda: m.model_copy(update={"als": ALSParams(**params)}),
         "ease": lambda: m.model_copy(update={"ease": EASEParams(**params)}),
+        "sequence": lambda: m.model_copy(update={"sasrec": m.sasrec.model_copy(update=params)}),
     }[model]()
     return settings.model_copy(update={"models": new})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from recloop.config import Settings
 from recloop.errors import ValidationError
-from recloop.evaluation.baselines import BASELINE_NAMES, baseline_builder
+from recloop.evaluation.baselines import KNOWN_BASELINES, baseline_builder
 from recloop.evaluation.protocols import ModelBuilder
 from recloop.events.feedback import Semantics
 from recloop.pipelines.recipe import registered_builder
@@ -22,12 +22,12 @@ def builders_for(
     """
     out: list[ModelBuilder] = []
     for name in names:
-        if name in BASELINE_NAMES:
+        if name in KNOWN_BASELINES:
             out.append(baseline_builder(name, settings))
         elif name == "champion" or name == "challenger":
             out.append(registered_builder(name, settings, semantics))
         else:
             raise ValidationError(
-                f"unknown model {name!r}; choose from champion, {', '.join(BASELINE_NAMES)}"
+                f"unknown model {name!r}; choose from champion, {', '.join(KNOWN_BASELINES)}"
             )
     return out

@@ -18,7 +18,7 @@ import numpy as np
 
 from recloop.config import Settings
 from recloop.data import Dataset, load_dataset
-from recloop.evaluation.baselines import BASELINE_NAMES, baseline_builder
+from recloop.evaluation.baselines import baseline_builder, baselines_for
 from recloop.evaluation.protocols import EvaluationReport, ModelBuilder, run_p1
 from recloop.evaluation.splits import temporal_user_split
 from recloop.pipelines.card import model_card, plot_importances
@@ -54,8 +54,10 @@ def _flatten(prefix: str, obj: Any, out: dict[str, Any]) -> None:
 def _metrics(report: EvaluationReport, facts: dict[str, Any]) -> dict[str, float]:
     """The champion's P1 metrics, each baseline's under ``baseline.<name>.``, fit facts under ``fit.``."""
     metrics = {k: float(v) for k, v in report.models["champion"].metrics.items()}
-    for name in BASELINE_NAMES:
-        for k, v in report.models[name].metrics.items():
+    for name, result in report.models.items():
+        if name == "champion":
+            continue
+        for k, v in result.metrics.items():
             metrics[f"baseline.{name}.{k}"] = float(v)
     metrics.update({f"fit.{k}": float(v) for k, v in facts.items()
                     if isinstance(v, (int, float, np.floating))})  # fmt: skip
@@ -91,7 +93,7 @@ def train_and_register(
         return ModelSession(model, stats, replay_histories(ds, frame))
 
     builders = [ModelBuilder("champion", build, cfg.model_dump(mode="json")),
-                *(baseline_builder(n, settings) for n in BASELINE_NAMES)]  # fmt: skip
+                *(baseline_builder(n, settings) for n in baselines_for(settings))]  # fmt: skip
     t = time.perf_counter()
     report = run_p1(data, builders, interactions=inter)
     timings["evaluate_p1_s"] = time.perf_counter() - t - timings["fit_two_stage_s"]

@@ -4,10 +4,11 @@ Files: ``meta.json`` (the whole recipe: every source's kind, quota and fit
 parameters, the ranker's; the feature names; training facts), each source's
 own files (each item-item matrix as ``<name>.npy`` when the catalog is small,
 else its CSR arrays ``<name>.{indptr,indices,data}.npy``, memory-mapped on load;
-``als_items.npy``, ``index.faiss``, ``index.json``), ``ranker.txt`` (LightGBM),
-``manifest.json`` (the SHA-256 of every other file, recloop.ranking.manifest) and,
-optionally, ``rating.npz`` (the rating model behind ``predicted_rating``; a bundle
-without it loads and serves without predicted ratings). The bundle is what the
+``als_items.npy``, ``index.faiss``, ``index.json``, ``sasrec.pt``), ``ranker.txt``
+(LightGBM), ``manifest.json`` (the SHA-256 of every other file,
+recloop.ranking.manifest) and, optionally, ``rating.npz`` (the rating model behind
+``predicted_rating``; a bundle without it loads and serves without predicted
+ratings). The bundle is what the
 registry stores, so a version is reproducible and servable from the
 registry alone, and a retrain refits the champion from its recipe.
 """

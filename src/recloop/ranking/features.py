@@ -74,6 +74,14 @@ class FeatureInput:
         top = float(self.cands.source_max[col]) if len(self.history.items) else 0.0
         return self.cands.scores[:, col] / top if top > 0 else 0.0
 
+    def gap(self, name: str) -> np.ndarray | float:
+        """Source ``name``'s score minus its catalog maximum (SASRec: the log-odds against its top item)."""
+        col = self.sources.names.index(name)
+        if not len(self.history.items):
+            return 0.0
+        out: np.ndarray = self.cands.scores[:, col] - self.cands.source_max[col]
+        return out
+
     def sim_last(self, name: str, last_n: int = 1) -> np.ndarray | float:
         """Max over the latest ``last_n`` history items of source ``name``'s matrix towards each candidate."""
         h = self.history.items
@@ -131,6 +139,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("sim_last_itemknn", lambda f: f.sim_last("itemknn"), ("itemknn",)),
     FeatureSpec("sim_last3_itemknn_max", lambda f: f.sim_last("itemknn", 3), ("itemknn",)),
     FeatureSpec("seq_last", lambda f: f.sim_last("sequence"), ("sequence",)),
+    FeatureSpec("sasrec_gap", lambda f: f.gap("sasrec"), ("sasrec",)),
     FeatureSpec("item_rating_mean", lambda f: f.stats.rating_mean()[f.items]),
     FeatureSpec("item_rating_n_log", lambda f: np.log1p(f.stats.rating_n[f.items])),
     FeatureSpec("item_age_years", lambda f: f.at / _SECONDS_PER_YEAR + 1970.0 - f.years[f.items]),

@@ -39,12 +39,14 @@ class CandidateConfig(BaseModel):
 
 def default_candidates(models: ModelParams) -> CandidateConfig:
     """recloop's default mix, with the fit parameters of ``models`` (the settings)."""
+    sequence = [SourceSpec(kind="sasrec", quota=models.sasrec_quota, params=models.sasrec.model_dump())]
     return CandidateConfig(sources=[
         SourceSpec(kind="ease", quota=100, params={**models.ease.model_dump(), "decay": 0.9}),
         SourceSpec(kind="itemknn", quota=50, params={**models.itemknn.model_dump(), "decay": 0.8}),
         SourceSpec(kind="sequence", quota=50,
                    params={"window": 5, "last_n": 10, "decay": 0.7, "neighbors": 200}),
         SourceSpec(kind="als", quota=50, params=models.als.model_dump()),
+        *(sequence if models.sasrec_source else []),
         SourceSpec(kind="popular", quota=20),
         SourceSpec(kind="trending", quota=20),
     ])  # fmt: skip

@@ -21,6 +21,7 @@ from recloop.retrieval.sources.base import (
 )
 from recloop.retrieval.sources.itemitem import EASESource, ItemKNNSource
 from recloop.retrieval.sources.popularity import PopularSource, TrendingSource
+from recloop.retrieval.sources.sasrec import SASRecSource
 from recloop.retrieval.sources.transitions import SequenceSource
 
 __all__ = [
@@ -61,3 +62,4 @@ register_source(SequenceSource)
 register_source(ALSSource)
 register_source(PopularSource)
 register_source(TrendingSource)
+register_source(SASRecSource)
