@@ -79,3 +79,15 @@ def test_memory_is_bounded_by_the_most_recent_users() -> None:
     assert len(st) == 3
     assert st.last("u0") is None and st.last("u9") is not None
     assert st.last("u9").tolist() == [9]  # type: ignore[union-attr]
+
+
+def test_a_negative_the_user_had_when_shown_takes_nothing_away_so_a_refresh_keeps_the_order() -> None:
+    st = Stability(max_users=10, strength=0.5, depth=10)
+    old = _history(negatives=[9])  # 9's neighbour 4 is near a negative the list already knew
+    st.remember("u", np.array([4, 5]), old)
+    items, _, _ = st.adjust("u", ITEMS, SCORES, old, _sources())
+    assert items[:3].tolist() == [4, 0, 5]  # both keep the full 0.45: 1.05, 1.0, 0.95
+    shown = items[:10]
+    st.remember("u", shown, old)
+    again, _, _ = st.adjust("u", shown, np.sort(np.linspace(1.0, 0.1, 10))[::-1], old, _sources())
+    assert again.tolist() == shown.tolist()  # nothing happened: the same list, the same order

@@ -339,7 +339,7 @@ class Recommender:
         ranked = served.model.rank(history, stats, stats.now if at is None else at, depth, personal=personal)
         items, scores, _ = demote(ranked.items, ranked.scores, history, served.model.sources)
         items, _, _ = self.stability.adjust(user_id, items, scores, history, served.model.sources)
-        self.stability.remember(user_id, items[:k])
+        self.stability.remember(user_id, items[:k], history)
         return items[:k]
 
     def _ranked(self, user_id: str, served: ServedModel, f: Filters) -> tuple[History, Ranked]:
@@ -383,7 +383,7 @@ class Recommender:
         rated = [None] * len(items) if stars is None else [round(float(v), 3) for v in stars]
         rows = zip(items.tolist(), scores.tolist(), why, rated, strict=True)
         out = [RecItem(catalog.views[i], s, source, reason, p) for i, s, (source, reason), p in rows]
-        self.stability.remember(user_id, items)
+        self.stability.remember(user_id, items, history)
         latency = (time.perf_counter() - t0) * 1000
         if self.observer:
             self.observer.recommendation(latency, user_id, ranked, len(history.items) == 0,

@@ -4,10 +4,11 @@ Each serving process remembers, per user, the first ``SHOWN_KEEP`` items of the 
 list it showed (LRU, bounded by ``shown_lists`` users; ~0.3 KB each). On the user's
 next request, every item of that list still ranked within the top ``depth`` gets a
 head start of ``strength`` x the score spread of the top ``depth`` (scores[0] -
-scores[depth-1]), scaled down by the item's similarity to the user's negatives (an
-item close to a dislike or a 1-star rating keeps no head start: the negative should
-move it). Items that fell below ``depth`` are gone: they no longer fit. Then the top
-``depth`` is re-sorted (stable).
+scores[depth-1]), scaled down by the item's similarity to the negatives the user gave
+since that list (an item close to a new dislike or 1-star rating keeps no head start:
+the negative should move it; a refresh without news keeps the list's order). Items
+that fell below ``depth`` are gone: they no longer fit. Then the top ``depth`` is
+re-sorted (stable).
 
 The strength was chosen on a validation replay inside the P2 bootstrap
 (``benchmarks/stability_validation.py``, docs/FEEDBACK.md): it cuts the items one
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 
 import numpy as np
 
@@ -40,7 +42,7 @@ class Stability:
     def __init__(self, max_users: int = 100_000, strength: float = STABILITY_STRENGTH,
                  depth: int = STABILITY_DEPTH) -> None:  # fmt: skip
         self.max_users, self.strength, self.depth = max_users, strength, depth
-        self._shown: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._shown: OrderedDict[str, tuple[np.ndarray, int]] = OrderedDict()  # items, negatives then
         self._lock = threading.Lock()
 
     @property
@@ -51,13 +53,18 @@ class Stability:
     def __len__(self) -> int:
         return len(self._shown)
 
-    def remember(self, user_id: str, items: np.ndarray) -> None:
-        """Keep the first :data:`SHOWN_KEEP` of ``items`` (item indices, shown order) as the last list."""
+    def remember(self, user_id: str, items: np.ndarray, history: History | None = None) -> None:
+        """Keep the first :data:`SHOWN_KEEP` of ``items`` (item indices, shown order) as the last list.
+
+        ``history``: the one the list was ranked from; its negatives count, so that only
+        negatives that arrive later take the head start away (a refresh keeps its order).
+        """
         if not self.enabled:
             return
         shown = np.asarray(items[:SHOWN_KEEP], dtype=np.int32).copy()
+        n_neg = 0 if history is None else len(history.negatives)
         with self._lock:
-            self._shown[user_id] = shown
+            self._shown[user_id] = (shown, n_neg)
             self._shown.move_to_end(user_id)
             while len(self._shown) > self.max_users:
                 self._shown.popitem(last=False)
@@ -65,7 +72,8 @@ class Stability:
     def last(self, user_id: str) -> np.ndarray | None:
         """The last list shown to the user by this process, or None."""
         with self._lock:
-            return self._shown.get(user_id)
+            got = self._shown.get(user_id)
+        return None if got is None else got[0]
 
     def adjust(
         self, user_id: str, items: np.ndarray, scores: np.ndarray, history: History,
@@ -76,9 +84,11 @@ class Stability:
         ``items`` int64 (n,) ranked, ``scores`` float64 (n,) descending. Only the top
         ``depth`` positions move; the rest keep their order.
         """
-        shown = self.last(user_id) if self.enabled else None
-        if shown is None or len(items) < 2:
+        with self._lock:
+            got = self._shown.get(user_id) if self.enabled else None
+        if got is None or len(items) < 2:
             return items, scores, np.arange(len(items))
+        shown, n_neg = got
         d = min(self.depth, len(items))
         top_items, top_scores = items[:d], scores[:d].astype(np.float64)
         kept = np.isin(top_items, shown)
@@ -86,8 +96,10 @@ class Stability:
             return items, scores, np.arange(len(items))
         spread = float(top_scores[0] - top_scores[-1]) or 1.0
         bonus = self.strength * spread * kept
-        if len(history.negatives):  # only the kept items: at most SHOWN_KEEP similarity columns
-            bonus[kept] *= 1.0 - negative_similarity(top_items[kept], history, sources)
+        if len(history.negatives) > n_neg:  # negatives since the list was shown take it away
+            later = replace(history, negatives=history.negatives[n_neg:],
+                            negative_weights=history.negative_item_weights[n_neg:])  # fmt: skip
+            bonus[kept] *= 1.0 - negative_similarity(top_items[kept], later, sources)
         head = np.argsort(-(top_scores + bonus), kind="stable")
         order = np.concatenate([head, np.arange(d, len(items))])
         new = scores.astype(np.float64).copy()
