@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The orchestration environment: .venv-flow with Prefect 3.9 and recloop (docs/ORCHESTRATION.md).
 # Prefect 3.9 pins fastapi < 0.151, the API runs on a newer FastAPI, so the flow gets its own venv
-# (recloop's pipelines do not import FastAPI). Then: .venv-flow/bin/recloop flow retrain
+# (recloop's pipelines do not import FastAPI). A recipe with the SASRec source also needs '.[sequence]'.
+# Then: .venv-flow/bin/recloop flow retrain
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}

@@ -126,15 +126,17 @@ class SASRecParams(BaseModel):
 class ModelParams(BaseModel):
     """Hyperparameters of the candidate generators.
 
-    ``sasrec_source``: put the SASRec source in the default candidate mix (needs
-    ``pip install 'recloop[sequence]'``; false serves without torch).
+    ``sasrec_source``: put the SASRec source in the default candidate mix
+    (``RECLOOP_MODELS__SASREC_SOURCE=true``; needs ``pip install 'recloop[sequence]'``).
+    Off by default: it costs ~2 min of training on 2 cores and a torch install, and the
+    image and the orchestration venv ship without torch (README, Quality).
     """
 
     als: ALSParams = ALSParams()
     itemknn: ItemKNNParams = ItemKNNParams()
     ease: EASEParams = EASEParams()
     sasrec: SASRecParams = SASRecParams()
-    sasrec_source: bool = True
+    sasrec_source: bool = False
     sasrec_quota: int = Field(default=100, ge=0)  # P1 validation: 100 -> 0.2672, 50 -> 0.2629
 
 

@@ -123,7 +123,7 @@ def test_serving_without_torch_unless_the_recipe_names_sasrec(tmp_path: Path) ->
         sources = CandidateSources([source_kind(s.kind).fit(s, FitContext(data)) for s in specs], 5)
         cands = sources.generate(History.from_items([0, 1]), ItemStats(5), 0.0)
         assert len(cands.items) > 0
-        spec = default_candidates(ModelParams()).sources
+        spec = default_candidates(ModelParams(sasrec_source=True)).sources
         try:
             source_kind("sasrec").fit(next(s for s in spec if s.kind == "sasrec"), FitContext(data))
         except ConfigError as exc:
