@@ -70,7 +70,10 @@ def test_the_image_serves_a_trained_home_and_turns_healthy(container: tuple[str,
         health = _docker("inspect", "--format", "{{.State.Health.Status}}", name).stdout.strip()
         time.sleep(2)
     logs = _docker("logs", name, check=False)
-    assert ready == {"ready": True, "model_version": "1"}, logs.stdout[-2000:] + logs.stderr[-2000:]
+    assert ready is not None, logs.stdout[-2000:] + logs.stderr[-2000:]
+    got = {k: ready.get(k) for k in ("ready", "model_version")}
+    assert got == {"ready": True, "model_version": "1"}, logs.stdout[-2000:] + logs.stderr[-2000:]
+    assert ready["store"]["ok"] and ready["disk"]["ok"], ready  # /ready reports both (issue 18)
     assert health == "healthy", health
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/users/1/recommendations?k=5", timeout=5) as r:
         assert len(json.loads(r.read())["items"]) == 5
