@@ -168,7 +168,9 @@ class StubModel:
         return Ranked(items, -np.arange(len(items), dtype=np.float64), origin, None,  # type: ignore[arg-type]
                       ("popular",))
 
-    def predicted_ratings(self, history: Any, items: np.ndarray) -> None:
+    rating = None  # no rating model
+
+    def predicted_ratings(self, history: Any, items: np.ndarray, user: Any = None) -> None:
         """No rating model."""
         return None
 

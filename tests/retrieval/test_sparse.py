@@ -213,6 +213,22 @@ def test_row_max_is_the_largest_off_diagonal_entry_on_both_paths() -> None:
         np.testing.assert_allclose(got, ref, rtol=1e-6)
 
 
+def test_normalized_rows_are_each_rows_share_of_its_largest_entry_on_both_paths() -> None:
+    rng = np.random.default_rng(8)
+    dense = (rng.standard_normal((30, 30)) * (rng.random((30, 30)) < 0.3)).astype(np.float32)
+    dense[4, 4] = 9.0  # the diagonal never counts
+    dense[5] = 0.0  # an empty row stays 0
+    dense[6] = -np.abs(dense[6])  # only negatives: 0
+    top = np.array([max(0.0, float(np.delete(dense[r], r).max())) for r in range(30)])
+    ref = np.maximum(dense, 0.0) / np.where(top > 0, top, 1.0)[:, None]
+    np.fill_diagonal(ref, 0.0)
+    for dense_max in (0, 4096):
+        got = ItemMatrix(sp.csr_matrix(dense), dense_max=dense_max).normalized()
+        assert (got.dense is not None) == (dense_max > 0)
+        np.testing.assert_allclose(got.toarray(), ref, rtol=1e-6)
+        assert got.toarray().max() == np.float32(1.0)
+
+
 def test_top_k_per_row_in_blocks_equals_one_sort() -> None:
     rng = np.random.default_rng(9)
     m = sp.random(200, 300, density=0.2, format="csr", dtype=np.float32, random_state=rng)

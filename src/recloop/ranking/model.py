@@ -13,7 +13,7 @@ from recloop.retrieval.candidates import Candidates, CandidateSources, UserScore
 from recloop.retrieval.history import History
 from recloop.retrieval.trending import ItemStats
 
-__all__ = ["Ranked", "TwoStageModel"]
+__all__ = ["Ranked", "RatingUser", "TwoStageModel"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,13 @@ class Ranked:
     source_names: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class RatingUser:
+    """A user folded into the rating model: (factor, bias), or None with no rated item."""
+
+    state: tuple[np.ndarray, float] | None
+
+
 class TwoStageModel:
     """Candidates from every source, ordered by the learned ranker."""
 
@@ -38,20 +45,32 @@ class TwoStageModel:
         self.sources, self.features, self.ranker = sources, features, ranker
         self.rating = rating  # predicts the 1-5 rating of a recommended item, if the bundle has one
 
-    def predicted_ratings(self, history: History, items: np.ndarray) -> np.ndarray | None:
+    def predicted_ratings(
+        self, history: History, items: np.ndarray, user: RatingUser | None = None
+    ) -> np.ndarray | None:
         """float64 (len(items),) ratings the user would give, folded in from their rated history.
 
-        None without a rating model. Events without a rating (value 0) do not count. Negatives
-        (docs/FEEDBACK.md) count as the stars their weight stands for: -1 (a 1-star rating or a
-        dislike) as 1, -0.5 (2 stars) as 2.
+        None without a rating model. ``user``: :meth:`rating_user` of this history, if kept.
         """
         if self.rating is None:
             return None
+        folded = self.rating_user(history) if user is None else user
+        return self.rating.predict_folded(folded.state, np.asarray(items, dtype=np.int64))
+
+    def rating_user(self, history: History) -> RatingUser:
+        """The user's rating-model state from their rated history (what :meth:`predicted_ratings` reads).
+
+        Events without a rating (value 0) do not count. Negatives (docs/FEEDBACK.md) count
+        as the stars their weight stands for: -1 (a 1-star rating or a dislike) as 1, -0.5
+        (2 stars) as 2.
+        """
+        if self.rating is None:
+            return RatingUser(None)
         rated = history.ratings > 0
         neg_stars = np.where(history.negative_item_weights >= 1.0, 1.0, 2.0)
         seen = np.concatenate([history.items[rated], history.negatives]).astype(np.int64)
         stars = np.concatenate([history.ratings[rated].astype(np.float64), neg_stars])
-        return self.rating.predict_for(seen, stars, np.asarray(items, dtype=np.int64))
+        return RatingUser(self.rating.fold_in(seen, stars) if len(seen) else None)
 
     def rank(
         self, history: History, stats: ItemStats, at: float, k: int,

@@ -99,10 +99,17 @@ class BiasedMF:
 
     def predict_for(self, items: np.ndarray, ratings: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         """Predicted ratings float64 (len(candidates),) of a user who rated ``items`` ``ratings``."""
-        if len(items) == 0:
+        return self.predict_folded(self.fold_in(items, ratings) if len(items) else None, candidates)
+
+    def predict_folded(self, user: tuple[np.ndarray, float] | None, candidates: np.ndarray) -> np.ndarray:
+        """Predicted ratings float64 (len(candidates),) of a user folded in by :meth:`fold_in`.
+
+        ``user`` None: a user with no rating (item bias only).
+        """
+        if user is None:
             cold: np.ndarray = np.clip(self.mean + self.item_bias[candidates], LOW, HIGH)
             return cold
-        p, b = self.fold_in(items, ratings)
+        p, b = user
         est = self.mean + b + self.item_bias[candidates] + self.item_factors[candidates] @ p
         out: np.ndarray = np.clip(est, LOW, HIGH)
         return out

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from recloop.config import ModelParams
 from recloop.errors import ConfigError
 from recloop.retrieval.als import ALSScorer
+from recloop.retrieval.global_rows import GlobalRowsCache
 from recloop.retrieval.history import History
 from recloop.retrieval.sources import CandidateSource, Query, SourceSpec
 from recloop.retrieval.sources.als import ALSSource
@@ -118,6 +119,8 @@ class CandidateSources:
         self.names = tuple(names)
         self.personal = tuple(k for k, s in enumerate(self.sources) if s.personal)
         self.common = tuple(k for k, s in enumerate(self.sources) if not s.personal)
+        commons = [self.sources[k] for k in self.common]
+        self._global = GlobalRowsCache(commons, n_items) if GlobalRowsCache.supports(commons) else None
 
     def __len__(self) -> int:
         return len(self.sources)
@@ -171,7 +174,14 @@ class CandidateSources:
         """
         if personal is None:
             personal = self.user_scores(history, user_factor)
-        glob, masked, ordered, tops = self._rows(Query(history, stats, at, user_factor), self.common)
+        query = Query(history, stats, at, user_factor)
+        if self._global is None:
+            glob, masked, ordered, tops = self._rows(query, self.common)
+            common_max, common_cols = glob.max(axis=1), list(zip(self.common, masked, ordered, strict=True))
+        else:
+            rows, seen = self._global.rows(query), np.unique(history.seen)  # sorted, once
+            tops = rows.tops(seen, [self.sources[k].spec.quota for k in self.common])
+            common_max, common_cols = rows.source_max, []
         n_src = len(self.sources)
         every_top = dict(zip(self.personal, personal.tops, strict=True))
         every_top |= dict(zip(self.common, tops, strict=True))
@@ -181,12 +191,14 @@ class CandidateSources:
         items = np.flatnonzero(first < n_src)  # every source excludes seen items itself
         source_max = np.empty(n_src, dtype=np.float32)
         source_max[list(self.personal)] = personal.source_max
-        source_max[list(self.common)] = glob.max(axis=1)
+        source_max[list(self.common)] = common_max
         scores = np.empty((len(items), n_src), dtype=np.float32)
         ranks = np.empty((len(items), n_src), dtype=np.float32)
-        rows = [*zip(self.personal, personal.masked, personal.ordered, strict=True),
-                *zip(self.common, masked, ordered, strict=True)]  # fmt: skip
-        for k, m, o in rows:  # candidates are unseen: their masked score is their score
-            scores[:, k] = m[items]
+        for k, m, o in [*zip(self.personal, personal.masked, personal.ordered, strict=True), *common_cols]:
+            scores[:, k] = m[items]  # candidates are unseen: their masked score is their score
             ranks[:, k] = _ranks(m, o, items)
+        if self._global is not None:
+            for row, k in enumerate(self.common):
+                scores[:, k] = rows.raw[row][items]
+                ranks[:, k] = rows.ranks(row, seen, items)
         return Candidates(items=items, scores=scores, ranks=ranks, source_max=source_max, origin=first[items])

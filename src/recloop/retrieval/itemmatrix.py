@@ -39,6 +39,8 @@ class ItemMatrix:
         if dense is None and self.n <= (DENSE_MAX if dense_max is None else dense_max):
             dense = self.csr.toarray()
         self.dense = None if dense is None else np.asarray(dense, dtype=np.float32)
+        self._row_max: np.ndarray | None = None  # see row_max
+        self._normalized: ItemMatrix | None = None  # see normalized
 
     @classmethod
     def from_dense(cls, matrix: np.ndarray, dense_max: int | None = None) -> ItemMatrix:
@@ -99,19 +101,40 @@ class ItemMatrix:
         return np.asarray(self.csr[r][:, c].toarray(), dtype=np.float32)
 
     def row_max(self, items: np.ndarray) -> np.ndarray:
-        """float32 (len(items),): each row's largest entry off the diagonal, at least 0."""
-        rows = np.asarray(items, dtype=np.int64)
-        if self.dense is not None:
-            got = np.maximum(self.dense[rows], 0.0)
-            got[np.arange(len(rows)), rows] = 0.0
-            return np.asarray(got.max(axis=1, initial=0.0), dtype=np.float32)
-        pos, lens = self._spans(rows)
-        vals = np.where(self.csr.indices[pos] == np.repeat(rows, lens), 0.0, self.csr.data[pos])
-        out = np.zeros(len(rows), dtype=np.float32)
-        full = lens > 0
+        """float32 (len(items),): each row's largest entry off the diagonal, at least 0.
+
+        Read from a per-row vector computed once (O(nnz), 4 bytes per item), not per call.
+        """
+        every = self._row_max
+        if every is None:
+            every = self._row_max = self._all_row_max()
+        return every[np.asarray(items, dtype=np.int64)]
+
+    def normalized(self) -> ItemMatrix:
+        """This matrix with each row divided by its :meth:`row_max`, negatives and the diagonal at 0.
+
+        Entries are in [0, 1]: 1 for each row's nearest neighbour. Made once, on first use
+        (as much memory again as this matrix: what the negative feedback reads per request).
+        """
+        if self._normalized is None:
+            c = self.csr
+            rows = np.repeat(np.arange(self.n), np.diff(c.indptr))
+            top = self.row_max(np.arange(self.n))
+            top[top == 0] = 1.0
+            vals = np.where(c.indices == rows, 0.0, np.maximum(c.data, 0.0) / top[rows]).astype(np.float32)
+            csr = sp.csr_matrix((vals, c.indices, c.indptr), shape=c.shape)
+            self._normalized = ItemMatrix(csr, dense_max=self.n if self.dense is not None else 0)
+        return self._normalized
+
+    def _all_row_max(self) -> np.ndarray:
+        """float32 (n,): :meth:`row_max` of every row, from the CSR (which holds every nonzero)."""
+        c = self.csr
+        rows = np.repeat(np.arange(self.n), np.diff(c.indptr))
+        vals = np.where(c.indices == rows, 0.0, np.maximum(c.data, 0.0)).astype(np.float32)
+        out = np.zeros(self.n, dtype=np.float32)
+        full = np.diff(c.indptr) > 0
         if full.any():
-            starts = np.concatenate([[0], np.cumsum(lens)[:-1]])[full]
-            out[full] = np.maximum(np.maximum.reduceat(vals, starts), 0.0)
+            out[full] = np.maximum(np.maximum.reduceat(vals, c.indptr[:-1][full]), 0.0)
         return out
 
     def toarray(self) -> np.ndarray:

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -211,9 +212,9 @@ class _Part:
     negatives: np.ndarray
     negative_weights: np.ndarray
 
-    @property
+    @cached_property
     def seen(self) -> np.ndarray:
-        """Every item of the part, sorted, unique."""
+        """Every item of the part, sorted, unique (made once: base parts are kept per user)."""
         return np.unique(np.concatenate([self.items, self.negatives]))
 
 

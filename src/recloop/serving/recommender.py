@@ -13,10 +13,8 @@ The offline P2 protocol drives this object too: what is measured is what is serv
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -27,16 +25,16 @@ from recloop.errors import RecloopError
 from recloop.events.idempotency import conflict_message
 from recloop.events.schema import Event
 from recloop.events.validation import DEFAULT_WINDOW, TimestampWindow, to_event
-from recloop.ranking.model import Ranked, TwoStageModel
-from recloop.retrieval.als import FoldIn
-from recloop.retrieval.candidates import Candidates, UserScores
+from recloop.ranking.model import Ranked
+from recloop.retrieval.candidates import Candidates
 from recloop.retrieval.history import History
 from recloop.serving.catalog import ItemView
 from recloop.serving.coldstart import StarterList, starter_list
-from recloop.serving.demotion import demote
+from recloop.serving.demotion import DEMOTION_DEPTH, demote
 from recloop.serving.live import LiveState
 from recloop.serving.reasons import explain_all
 from recloop.serving.stability import Stability
+from recloop.serving.user_caches import ServedModel, UserCaches, foldin_entry_bytes
 
 __all__ = [
     "Filters", "IngestOutcome", "RecItem", "RecommendationList", "Recommender", "ServedModel",
@@ -44,14 +42,6 @@ __all__ = [
 ]
 
 Status = Literal["applied", "duplicate", "conflict", "rejected", "queued"]
-
-
-@dataclass(frozen=True)
-class ServedModel:
-    """A loaded model and the registry version it came from."""
-
-    model: TwoStageModel
-    version: str
 
 
 @dataclass(frozen=True)
@@ -99,9 +89,6 @@ class IngestOutcome:
         return sum(1 for _, s, _ in self.results if s == status)
 
 
-DEMOTION_DEPTH = 200  # ranked items the P2 path re-orders when the user has negatives
-
-
 def _is_new(history: History) -> bool:
     """No event at all: the starter list, not the ranker."""
     return len(history.items) == 0 and len(history.negatives) == 0
@@ -118,31 +105,6 @@ def _as_ranked(start: StarterList, served: ServedModel) -> Ranked:
                       np.zeros(n_src, np.float32), e)  # fmt: skip
     origin = np.full(len(start.items), -1, np.int64)
     return Ranked(start.items, start.scores, origin, none, served.model.sources.names)
-
-
-FOLDIN_OVERHEAD_BYTES = 1200  # per cached fold-in besides A^-1, b and x: objects, seen set, key
-
-
-def foldin_entry_bytes(factors: int) -> int:
-    """Memory of one cached fold-in state: A^-1 (f x f float64), b (f float64), x (f float32)."""
-    return 8 * factors * factors + 12 * factors + FOLDIN_OVERHEAD_BYTES
-
-
-class _UserCaches:
-    """Per (model version, user): the ALS fold-in state and the personal scores, both LRU-bounded."""
-
-    def __init__(self, max_scores: int, max_factors: int) -> None:
-        self.max_scores, self.max_factors = max_scores, max_factors
-        self.scores: OrderedDict[tuple[str, str], tuple[tuple[int, ...], UserScores]] = OrderedDict()
-        self.factors: OrderedDict[tuple[str, str], tuple[tuple[int, int], FoldIn]] = OrderedDict()
-        self.lock = threading.Lock()
-
-    @staticmethod
-    def put(cache: OrderedDict[Any, Any], key: Any, value: Any, limit: int) -> None:
-        cache[key] = value
-        cache.move_to_end(key)
-        while len(cache) > limit:
-            cache.popitem(last=False)
 
 
 def validate_raw(
@@ -210,7 +172,8 @@ class Recommender:
         max_scores = int(user_cache_mb * 2**20 // (2 * n_personal * 4 * max(1, len(live.catalog))))
         als = model.model.sources.als
         f = als.item_factors.shape[1] if als is not None else 0
-        self._caches = _UserCaches(max_scores, int(foldin_cache_mb * 2**20 // foldin_entry_bytes(f)))
+        self.caches = UserCaches(max_scores, int(foldin_cache_mb * 2**20 // foldin_entry_bytes(f)),
+                                 live.positives, observer)  # fmt: skip
         self._id_prefix = uuid.uuid4().hex[:16]
         self._id_counter = itertools.count(1)
         self.event_window = DEFAULT_WINDOW  # the accepted event times (RECLOOP_EVENTS__*)
@@ -232,52 +195,12 @@ class Recommender:
         """Unique per list: a random per-process prefix and a counter (no syscall per request)."""
         return f"{self._id_prefix}-{next(self._id_counter):x}"
 
-    def _fold_in(
-        self, user_id: str, served: ServedModel, history: History | None = None
-    ) -> np.ndarray | None:
-        """Re-solve the user's ALS factor; incremental when only new items were added."""
-        als = served.model.sources.als
-        if als is None:
-            return None
-        h = self.live.positives(user_id) if history is None else history
-        if len(h.items) == 0:  # nothing to fold in: x = 0, and nothing is kept for the user
-            return np.zeros(als.item_factors.shape[1], dtype=np.float32)
-        key = (served.version, user_id)
-        c = self._caches
-        with c.lock:  # the state is updated in place
-            cached = c.factors.get(key)
-            start, state = 0, als.fold_in_start()
-            if cached is not None and cached[0][0] <= len(h.items):
-                start, state = cached[0][0], cached[1]
-            w = h.item_weights[start:]
-            if np.all(w == 1.0):  # implicit feedback: the plain fold-in
-                state = als.fold_in_add(state, h.items[start:])
-            else:
-                state = als.fold_in_add(state, h.items[start:], weights=w)
-            c.put(c.factors, key, ((len(h.items), h.last_timestamp), state), c.max_factors)
-        if self.observer:
-            self.observer.foldin()
-        return state.factor
-
-    def _factor(self, user_id: str, served: ServedModel, history: History) -> np.ndarray | None:
-        """The cached fold-in if ``served`` computed it from this same history.
-
-        Histories only grow, so (length, latest time) identifies one: a factor folded
-        in by another worker's events, or by a fold-in racing a newer event, is redone.
-        """
-        if len(history.items) == 0:
-            return self._fold_in(user_id, served, history)
-        cached = self._caches.factors.get((served.version, user_id))
-        if cached is not None and cached[0] == (len(history.items), history.last_timestamp):
-            return cached[1].factor
-        return self._fold_in(user_id, served, history)
-
     def apply(self, events: Sequence[Event]) -> list[Event]:
         """Store validated events and fold their users in again; the events that were new."""
         applied = self.live.apply(events)
         served = self._model
         for user in dict.fromkeys(ev.user_id for ev in applied):
-            self._fold_in(user, served)
+            self.caches.fold_in(user, served)
         if self.observer:
             self.observer.events(applied)
         return applied
@@ -296,31 +219,6 @@ class Recommender:
         applied = self.apply(valid) if valid else []
         return IngestOutcome(merge_fates(slots, _fates(self.live.store, valid, applied)), applied)
 
-    def user_scores(self, user_id: str, served: ServedModel, history: History) -> UserScores:
-        """The personal source scores, reused until the user's history changes.
-
-        Kept per (model version, user) under the history's (length, latest time,
-        seen-set size): any event of the user's, from this or another worker, makes
-        the next request recompute them. Global sources are recomputed every request.
-        """
-        key = (len(history.items), history.last_timestamp, len(history.seen), len(history.negatives))
-        c, ck = self._caches, (served.version, user_id)
-        with c.lock:
-            cached = c.scores.get(ck)
-            if cached is not None and cached[0] == key:
-                c.scores.move_to_end(ck)
-                if self.observer:
-                    self.observer.user_scores(hit=True)
-                return cached[1]
-        scores = served.model.sources.user_scores(history, self._factor(user_id, served, history))
-        if len(history.items) == 0 and len(history.seen) == 0:
-            return scores  # a user without history: cheap to score, and not worth a cache slot
-        with c.lock:
-            c.put(c.scores, ck, (key, scores), c.max_scores)
-        if self.observer:
-            self.observer.user_scores(hit=False)
-        return scores
-
     def rank_items(self, user_id: str, k: int, at: float | None = None) -> np.ndarray:
         """Top-k item indices, unseen, no filters (the P2 protocol's path).
 
@@ -333,7 +231,7 @@ class Recommender:
         if _is_new(history):
             everything = _everything(len(self.live.catalog))
             return starter_list(stats, self.live.catalog.genre_sets, everything, k).items
-        personal = self.user_scores(user_id, served, history)
+        personal = self.caches.user_scores(user_id, served, history)
         depth = max(k, self.stability.depth) if self.stability.enabled else k
         depth = depth if len(history.negatives) == 0 else max(depth, DEMOTION_DEPTH)
         ranked = served.model.rank(history, stats, stats.now if at is None else at, depth, personal=personal)
@@ -345,11 +243,11 @@ class Recommender:
     def _ranked(self, user_id: str, served: ServedModel, f: Filters) -> tuple[History, Ranked]:
         history = self.live.history(user_id)
         if f.exclude_seen:
-            personal = self.user_scores(user_id, served, history)
+            personal = self.caches.user_scores(user_id, served, history)
         else:  # seen items stay in: a one-off set of scores, not kept
             history = History(history.items, history.timestamps, history.ratings,
                               np.empty(0, np.int64), user_id, history.type_counts)  # fmt: skip
-            personal = served.model.sources.user_scores(history, self._factor(user_id, served, history))
+            personal = served.model.sources.user_scores(history, self.caches.factor(user_id, served, history))
         stats = self.live.stats
         ranked = served.model.rank(history, stats, stats.now, 10_000, personal=personal)
         src = served.model.sources
@@ -379,7 +277,9 @@ class Recommender:
             scores = np.concatenate([scores, np.full(len(extra), -1e9)])
             origin = np.concatenate([origin, np.full(len(extra), -1, np.int64)])  # -1: the filler
         why = explain_all(items, origin, history, served.model.sources, catalog)
-        stars = served.model.predicted_ratings(history, items)
+        rating = served.model.rating is not None
+        stars = served.model.predicted_ratings(
+            history, items, self.caches.rating_user(user_id, served, history) if rating else None)
         rated = [None] * len(items) if stars is None else [round(float(v), 3) for v in stars]
         rows = zip(items.tolist(), scores.tolist(), why, rated, strict=True)
         out = [RecItem(catalog.views[i], s, source, reason, p) for i, s, (source, reason), p in rows]

@@ -43,6 +43,11 @@ class _Global:
         """Top unseen items."""
         return top_unseen(masked, ordered, self.spec.quota)
 
+    def preference(self, query: Query, scores: np.ndarray) -> np.ndarray:
+        """Every item, best score first, ties to the lower index (the order :meth:`propose` takes)."""
+        out: np.ndarray = np.argsort(-scores, kind="stable").astype(np.int64)
+        return out
+
     def similarity(self) -> None:
         """No item-item matrix."""
         return None
@@ -86,6 +91,13 @@ class TrendingSource(_Global):
         cand = np.flatnonzero(np.isfinite(masked) & (counts >= MIN_TRENDING_COUNT))
         order = np.lexsort((cand, -counts[cand], -masked[cand]))[: self.spec.quota]
         out: np.ndarray = cand[order].astype(np.int64)
+        return out
+
+    def preference(self, query: Query, scores: np.ndarray) -> np.ndarray:
+        """Items with enough events, best trending value first, ties by popularity, then index."""
+        counts = query.stats.counts
+        cand = np.flatnonzero(np.isfinite(scores) & (counts >= MIN_TRENDING_COUNT))
+        out: np.ndarray = cand[np.lexsort((cand, -counts[cand], -scores[cand]))].astype(np.int64)
         return out
 
     def scores(self, query: Query) -> np.ndarray:
