@@ -58,3 +58,16 @@ def test_rows_are_recomputed_when_the_statistics_or_the_time_move() -> None:
     assert not np.array_equal(first.scores, moved.scores)
     later = src.generate(h, stats2, stats2.now + 86400.0 * 5)
     assert np.array_equal(later.scores, plain.generate(h, stats2, stats2.now + 86400.0 * 5).scores)
+
+
+def test_rows_follow_events_added_in_place_at_the_same_time() -> None:
+    """Training replays add events to one ItemStats between queries, often within one second."""
+    src, plain, h = _sources(), _sources(), History.from_items([1])
+    plain._global = None
+    stats = _stats(0)
+    at = stats.now
+    src.generate(h, stats, at)
+    for _ in range(30):
+        stats.add(299, at)  # the same second: only the statistics moved
+    got, want = src.generate(h, stats, at), plain.generate(h, stats, at)
+    assert np.array_equal(got.scores, want.scores) and 299 in got.items.tolist()

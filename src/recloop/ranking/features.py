@@ -62,6 +62,7 @@ class FeatureInput:
     genres: np.ndarray
     years: np.ndarray
     profile: tuple[float, float, float]
+    genre_norms: np.ndarray  # ||genres[i]|| + 1e-9 per item (made once by the builder)
 
     @property
     def items(self) -> np.ndarray:
@@ -111,7 +112,7 @@ class FeatureInput:
         profile = recency_weights(len(last), 0.9) @ self.genres[last]
         norm = np.linalg.norm(profile) + 1e-9
         item_g = self.genres[self.items]
-        return np.asarray(item_g @ profile / (np.linalg.norm(item_g, axis=1) + 1e-9) / norm)
+        return np.asarray(item_g @ profile / self.genre_norms[self.items] / norm)
 
     def user_rating_mean(self) -> float:
         """Mean of the user's explicit ratings (NaN if none)."""
@@ -140,7 +141,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("sim_last3_itemknn_max", lambda f: f.sim_last("itemknn", 3), ("itemknn",)),
     FeatureSpec("seq_last", lambda f: f.sim_last("sequence"), ("sequence",)),
     FeatureSpec("sasrec_gap", lambda f: f.gap("sasrec"), ("sasrec",)),
-    FeatureSpec("item_rating_mean", lambda f: f.stats.rating_mean()[f.items]),
+    FeatureSpec("item_rating_mean", lambda f: f.stats.rating_mean(items=f.items)),
     FeatureSpec("item_rating_n_log", lambda f: np.log1p(f.stats.rating_n[f.items])),
     FeatureSpec("item_age_years", lambda f: f.at / _SECONDS_PER_YEAR + 1970.0 - f.years[f.items]),
     FeatureSpec("trend_share", lambda f: f.stats.trending(f.at, f.items) / (f.stats.counts[f.items] + 1.0)),
@@ -169,6 +170,7 @@ class FeatureBuilder:
         self.sources = sources
         self.genres = genres.astype(np.float32)
         self.years = years.astype(np.float64)
+        self.genre_norms = np.linalg.norm(self.genres, axis=1) + 1e-9
         self.profiles = profiles
         names = set(sources.names)
         self.specs = tuple(s for s in specs if set(s.needs) <= names)
@@ -185,7 +187,7 @@ class FeatureBuilder:
         x[:, :n_src] = cands.scores
         x[:, n_src : 2 * n_src] = cands.ranks
         f = FeatureInput(history, cands, stats, at, self.sources, self.genres, self.years,
-                         self.profiles.get(history.user_id))  # fmt: skip
+                         self.profiles.get(history.user_id), self.genre_norms)  # fmt: skip
         for col, spec in enumerate(self.specs, start=2 * n_src):
             x[:, col] = spec.compute(f)
         return x

@@ -74,13 +74,14 @@ def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
 class GlobalRowsCache:
     """The :class:`GlobalRows` of the latest ``(stats, at)`` (one entry: statistics snapshots only move on).
 
-    ``stats`` is matched by identity: the live state hands out one immutable snapshot
-    until an event changes it.
+    ``stats`` is matched by identity and :attr:`ItemStats.version` (bumped by every ``add``):
+    the live state hands out one snapshot until an event changes it; training replays
+    add events to one object between queries.
     """
 
     def __init__(self, sources: Sequence[CandidateSource], n_items: int) -> None:
         self.sources, self.n_items = tuple(sources), n_items
-        self._latest: tuple[ItemStats, float, GlobalRows] | None = None
+        self._latest: tuple[ItemStats, int, float, GlobalRows] | None = None
 
     @staticmethod
     def supports(sources: Sequence[CandidateSource]) -> bool:
@@ -90,13 +91,13 @@ class GlobalRowsCache:
     def rows(self, query: Query) -> GlobalRows:
         """The rows for ``query.stats`` at ``query.at``, computed when either moved."""
         latest = self._latest
-        if latest is not None and latest[0] is query.stats and latest[1] == query.at:
-            return latest[2]
+        if latest is not None and latest[0] is query.stats and latest[1:3] == (query.stats.version, query.at):
+            return latest[3]
         raw = np.empty((len(self.sources), self.n_items), dtype=np.float32)
         for row, src in enumerate(self.sources):
             raw[row] = src.scores(query)
         prefs = tuple(src.preference(query, raw[row]) for row, src in enumerate(self.sources))  # type: ignore[attr-defined]
         rows = GlobalRows(raw, np.sort(raw, axis=1), prefs, raw.max(axis=1) if self.n_items else
                           np.zeros(len(self.sources), np.float32))  # fmt: skip
-        self._latest = (query.stats, query.at, rows)
+        self._latest = (query.stats, query.stats.version, query.at, rows)
         return rows

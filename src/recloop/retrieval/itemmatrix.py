@@ -97,7 +97,7 @@ class ItemMatrix:
         """float32 (len(rows), len(cols)): ``M[rows][:, cols]``."""
         r, c = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
         if self.dense is not None:
-            return self.dense[r[:, None], c[None, :]]
+            return self.dense.take(r, axis=0).take(c, axis=1)  # faster than one 2-D fancy index
         return np.asarray(self.csr[r][:, c].toarray(), dtype=np.float32)
 
     def row_max(self, items: np.ndarray) -> np.ndarray:

@@ -25,9 +25,11 @@ class ItemStats:
         self.rating_sum = np.zeros(n_items, dtype=np.float64)
         self.rating_n = np.zeros(n_items, dtype=np.float64)
         self.now = 0.0
+        self.version = 0  # bumped by every add: readers that keep derived arrays compare it
 
     def add(self, item: int, timestamp: float, rating: float = 0.0) -> None:
         """Count one positive event on ``item`` at ``timestamp`` (Unix s)."""
+        self.version += 1
         self.counts[item] += 1.0
         t = float(timestamp)
         dt = max(0.0, t - self.trend_time[item])
@@ -50,9 +52,12 @@ class ItemStats:
         dt = np.maximum(0.0, t - self.trend_time[idx])
         return np.asarray(self.trend_value[idx] * np.exp2(-dt / self.half_life_s))
 
-    def rating_mean(self, prior: float = 3.5, strength: float = 5.0) -> np.ndarray:
-        """Shrunk mean rating per item (Bayesian average towards ``prior``)."""
-        return (self.rating_sum + prior * strength) / (self.rating_n + strength)
+    def rating_mean(
+        self, prior: float = 3.5, strength: float = 5.0, items: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Shrunk mean rating per item (Bayesian average towards ``prior``), of ``items`` (or all)."""
+        idx = slice(None) if items is None else items
+        return np.asarray((self.rating_sum[idx] + prior * strength) / (self.rating_n[idx] + strength))
 
     def merged(self, other: ItemStats) -> ItemStats:
         """A new ItemStats counting the events of both (same catalog and half-life).
