@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 TESTS = Path(__file__).resolve().parents[1]
 
 
@@ -32,6 +34,7 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+@pytest.mark.slow  # starts processes
 def test_a_stopped_worker_is_replaced_with_the_reason_logged(tmp_path: Path) -> None:
     code = ("from recloop.cli.workers import run_workers; run_workers('127.0.0.1', "
             f"{_free_port()}, 2, 'asyncio', 1.0, app='cli.tiny_asgi:app')")  # fmt: skip

@@ -153,6 +153,7 @@ def test_ab_assignment_is_the_salted_hash_with_weights(engine: ExperimentEngine)
     assert abs(share - 0.8) < 4 * math.sqrt(0.8 * 0.2 / len(got))
 
 
+@pytest.mark.slow  # starts processes
 def test_ab_assignment_is_stable_across_processes(engine: ExperimentEngine, tmp_path: Path) -> None:
     exp = engine.create(spec(("A", "champion", 1), ("B", "popular", 2), ("C", "popular", 1)))
     users = [str(n) for n in range(200)]

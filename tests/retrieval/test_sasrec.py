@@ -96,6 +96,7 @@ def test_bundle_round_trip_gives_the_same_scores(fitted: SASRecScorer, tmp_path:
     assert np.array_equal(back.scores(q), fitted.score(np.array([1, 2, 3, 4])))
 
 
+@pytest.mark.slow  # starts processes
 def test_serving_without_torch_unless_the_recipe_names_sasrec(tmp_path: Path) -> None:
     script = textwrap.dedent("""
         import sys
