@@ -192,11 +192,6 @@ class LiveState:
             np.concatenate([b.negative_weights, live.negative_weights]),
         )  # fmt: skip
 
-    def positives(self, user_id: str) -> History:
-        """The user's positive and neutral items, times and weights (what a fold-in needs)."""
-        h = self.history(user_id)
-        return History(h.items, h.timestamps, np.empty(0, np.float32), h.items, user_id, weights=h.weights)
-
 
 CLOCK_GAP_S = 365 * 86400.0  # a first live event this far past the data runs on another clock
 

@@ -172,8 +172,7 @@ class Recommender:
         max_scores = int(user_cache_mb * 2**20 // (2 * n_personal * 4 * max(1, len(live.catalog))))
         als = model.model.sources.als
         f = als.item_factors.shape[1] if als is not None else 0
-        self.caches = UserCaches(max_scores, int(foldin_cache_mb * 2**20 // foldin_entry_bytes(f)),
-                                 live.positives, observer)  # fmt: skip
+        self.caches = UserCaches(max_scores, int(foldin_cache_mb * 2**20 // foldin_entry_bytes(f)), observer)
         self._id_prefix = uuid.uuid4().hex[:16]
         self._id_counter = itertools.count(1)
         self.event_window = DEFAULT_WINDOW  # the accepted event times (RECLOOP_EVENTS__*)
@@ -196,11 +195,13 @@ class Recommender:
         return f"{self._id_prefix}-{next(self._id_counter):x}"
 
     def apply(self, events: Sequence[Event]) -> list[Event]:
-        """Store validated events and fold their users in again; the events that were new."""
+        """Store validated events; the events that were new.
+
+        Nothing is recomputed here: a user's caches are keyed by their history, so the
+        user's next request folds the new events in (incrementally) and rescores. A batch
+        of many users' events (a replay, a bulk import) costs only the store's write.
+        """
         applied = self.live.apply(events)
-        served = self._model
-        for user in dict.fromkeys(ev.user_id for ev in applied):
-            self.caches.fold_in(user, served)
         if self.observer:
             self.observer.events(applied)
         return applied

@@ -57,25 +57,21 @@ def _put(cache: OrderedDict[Any, Any], key: Any, value: Any, limit: int) -> None
 
 
 class UserCaches:
-    """The fold-in states, personal scores and rating users of recent users (see the module).
+    """The fold-in states, personal scores and rating users of recent users (see the module)."""
 
-    ``positives(user_id)``: the user's current positive history (a fold-in after an event).
-    """
-
-    def __init__(self, max_scores: int, max_factors: int, positives: Any, observer: Any = None) -> None:
+    def __init__(self, max_scores: int, max_factors: int, observer: Any = None) -> None:
         self.max_scores, self.max_factors = max_scores, max_factors
-        self.positives, self.observer = positives, observer
+        self.observer = observer
         self.scores: OrderedDict[Key, tuple[tuple[int, ...], UserScores]] = OrderedDict()
         self.factors: OrderedDict[Key, tuple[tuple[int, int], FoldIn]] = OrderedDict()
         self.ratings: OrderedDict[Key, tuple[tuple[int, ...], RatingUser]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def fold_in(self, user_id: str, served: ServedModel, history: History | None = None) -> np.ndarray | None:
-        """Re-solve the user's ALS factor; incremental when only new items were added."""
+    def fold_in(self, user_id: str, served: ServedModel, h: History) -> np.ndarray | None:
+        """Re-solve the user's ALS factor from history ``h``; incremental when only new items were added."""
         als = served.model.sources.als
         if als is None:
             return None
-        h = self.positives(user_id) if history is None else history
         if len(h.items) == 0:  # nothing to fold in: x = 0, and nothing is kept for the user
             return np.zeros(als.item_factors.shape[1], dtype=np.float32)
         key = (served.version, user_id)
