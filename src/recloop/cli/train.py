@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from recloop.cli.evaluate import render_report
+from recloop.cli.evaluate import render_report, say_sample
 from recloop.cli.output import (
     AsOfOption,
     DataOption,
@@ -81,6 +81,7 @@ def train(
             guarded(lambda: tag_data_source(settings, result.version.version, label))
         prog.console.print(f"[green]✓[/] {done[-1]}")
     console.print(render_report(result.report))
+    say_sample(result.report)
     v = result.version
     champ = " and is now [bold]champion[/] (first version)" if result.became_champion else ""
     console.print(f"registered version [bold]{v.version}[/] as challenger{champ}")
@@ -90,5 +91,6 @@ def train(
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         payload = {**result.report.to_dict(), "version": v.version, "timings": result.timings,
+                   "stages": result.stages,
                    "data_source": label or (data.source if settings.data.dir else "movielens")}  # fmt: skip
         json_path.write_text(json.dumps(payload, indent=2))

@@ -99,6 +99,29 @@ class TrainData:
         m.data[:] = 1.0
         return m
 
+    def recent_matrix(self, max_per_user: int) -> sp.csr_matrix:
+        """:meth:`matrix` over each user's latest ``max_per_user`` events only (float32 CSR).
+
+        Item-item statistics (co-occurrence, the EASE Gram) cost sum over users of n_u^2;
+        the cap bounds a heavy user's share to ``max_per_user^2``, so the cost grows with the
+        number of users, not with the tail of their activity. A user under the cap keeps
+        every event (MovieLens-100K's heaviest user has 737: the default 1,000 changes nothing).
+        """
+        counts = np.bincount(self.users, minlength=self.n_users)
+        if len(counts) == 0 or counts.max() <= max_per_user:
+            return self.matrix()
+        order = np.argsort(self.users, kind="stable")  # each user's events, in event order
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        from_end = counts[self.users[order]] - (np.arange(len(order)) - starts[self.users[order]])
+        keep = np.sort(order[from_end <= max_per_user])
+        m = sp.csr_matrix(
+            (np.ones(len(keep), dtype=np.float32), (self.users[keep], self.items[keep])),
+            shape=(self.n_users, self.n_items),
+        )
+        m.sum_duplicates()
+        m.data[:] = 1.0
+        return m
+
     def histories(self) -> list[np.ndarray]:
         """Per dense user, item indices in event order (oldest first)."""
         order = np.argsort(self.users, kind="stable")
