@@ -36,6 +36,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -72,8 +73,12 @@ def rss_mb(pid: int) -> float:
 
 
 def run_sampled(cmd: list[str], env: dict[str, str], log: Path, every: float = 0.05) -> dict[str, Any]:
-    """Run ``cmd`` to the end, sampling its RSS; wall s, peak MB and the (unix time, MB) samples."""
+    """Run ``cmd`` to the end, sampling its RSS; wall s, CPU s (user + system), peak MB, samples.
+
+    On the shared machine the CPU seconds say how much of the wall time was the run's own.
+    """
     samples: list[tuple[float, float]] = []
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -89,11 +94,14 @@ def run_sampled(cmd: list[str], env: dict[str, str], log: Path, every: float = 0
         stop.set()
         thread.join()
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if code != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
         raise RuntimeError(f"{' '.join(cmd)} exited {code}:\n{tail}")
-    return {"wall_s": round(wall, 2), "peak_rss_mb": round(max((m for _, m in samples), default=0.0), 1),
-            "samples": samples}  # fmt: skip
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 1),
+            "peak_rss_mb": round(max((m for _, m in samples), default=0.0), 1),
+            "loadavg_end": [round(x, 2) for x in os.getloadavg()], "samples": samples}  # fmt: skip
 
 
 def env_for(home: Path, data_dir: Path | None, extra: dict[str, str] | None = None) -> dict[str, str]:

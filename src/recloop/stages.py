@@ -57,7 +57,15 @@ def _rss_mb() -> float:
 
 @contextmanager
 def recording() -> Iterator[list[StageRecord]]:
-    """Collect the :func:`stage` records of the block into the yielded list (in end order)."""
+    """Collect the :func:`stage` records of the block into the yielded list (in end order).
+
+    Inside another recording it yields that one's list (a command's stages and the
+    pipeline's own end up in one list).
+    """
+    outer = _LOG.get()
+    if outer is not None:
+        yield outer
+        return
     log: list[StageRecord] = []
     token = _LOG.set(log)
     try:

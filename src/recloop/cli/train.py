@@ -23,6 +23,8 @@ from recloop.cli.output import (
 from recloop.config import Settings, get_settings
 from recloop.data import load_dataset
 from recloop.ranking.bundle import TwoStageConfig
+from recloop.stages import recording
+from recloop.stages import stage as timed
 
 __all__ = ["train"]
 
@@ -74,9 +76,11 @@ def train(
             done.append(name)
             prog.update(task, description=name)
 
-        data = guarded(lambda: load_dataset(settings))
-        inter, label = guarded(lambda: training_frame(settings, data, source, as_of))
-        result = guarded(lambda: train_and_register(settings, cfg, stage, data, inter))
+        with recording():
+            with timed("load_data"):
+                data = guarded(lambda: load_dataset(settings))
+                inter, label = guarded(lambda: training_frame(settings, data, source, as_of))
+            result = guarded(lambda: train_and_register(settings, cfg, stage, data, inter))
         if label is not None:
             guarded(lambda: tag_data_source(settings, result.version.version, label))
         prog.console.print(f"[green]✓[/] {done[-1]}")

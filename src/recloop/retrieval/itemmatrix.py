@@ -96,7 +96,14 @@ class ItemMatrix:
         r, c = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
         if self.dense is not None:
             return self.dense[r[:, None], c[None, :]]
-        return np.asarray(self.csr[r][:, c].toarray(), dtype=np.float32)
+        out = np.empty((len(r), len(c)), dtype=np.float32)
+        indptr, indices, data = self.csr.indptr, self.csr.indices, self.csr.data
+        for k, row in enumerate(r.tolist()):  # a few history items per request: scatter, then gather
+            a, b = int(indptr[row]), int(indptr[row + 1])
+            line = np.zeros(self.n, dtype=np.float32)  # calloc: untouched pages cost nothing
+            line[indices[a:b]] = data[a:b]  # rows hold no duplicate columns (top-k builders)
+            out[k] = line[c]
+        return out
 
     def row_max(self, items: np.ndarray) -> np.ndarray:
         """float32 (len(items),): each row's largest entry off the diagonal, at least 0."""
