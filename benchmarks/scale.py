@@ -172,10 +172,20 @@ def train(name: str, data_dir: Path | None, work: Path) -> tuple[Path, dict[str,
                         "bundle_mb": dir_mb(home / "mlartifacts")}  # fmt: skip
 
 
+ML100K_USERS = 943
+
+
 def serve(home: Path, data_dir: Path | None, n_users: int, n_items: int,
           args: argparse.Namespace) -> dict[str, Any]:  # fmt: skip
-    """Recommendations, single and batch ingest, freshness on one `recloop serve` worker."""
-    serving.use_catalog(n_users, n_items)
+    """Recommendations, single and batch ingest, freshness on one `recloop serve` worker.
+
+    ``recommendations`` draws users from the first 943 ids (MovieLens-100K's user count:
+    the same traffic shape at every size, each user's personal scores reused between
+    their requests as in the ML-100K run); ``recommendations_all_users`` draws from every
+    user (nearly every request recomputes every source: the cold worst case), next to
+    ML-100K's own no-cache figure.
+    """
+    serving.use_catalog(min(n_users, ML100K_USERS), n_items)
     extra = {"RECLOOP_DATA__DIR": str(data_dir)} if data_dir else {}
     run_id = f"scale{int(time.time())}"
     with tempfile.TemporaryDirectory(prefix="recloop-scale-") as tmp, serving.Progress() as progress:
@@ -189,6 +199,10 @@ def serve(home: Path, data_dir: Path | None, n_users: int, n_items: int,
                 server.call("GET", f"/v1/users/{user}/recommendations?k=10")
             out: dict[str, Any] = {"startup_s": startup, "rss_mb_ready": round(rss, 1)}
             out["recommendations"] = serving.recommendations(server, args, Path(tmp), run_id, progress)
+            if n_users > ML100K_USERS:
+                serving.use_catalog(n_users, n_items)
+                out["recommendations_all_users"] = serving.recommendations(server, args, Path(tmp), run_id,
+                                                                           progress)  # fmt: skip
             for kind in ("events_single", "events_batch100"):
                 out[kind] = serving.ingest(kind, server, args, Path(tmp), run_id, progress)
             out["fresh"] = serving.fresh(server, args.fresh, 0, progress)
@@ -198,6 +212,10 @@ def serve(home: Path, data_dir: Path | None, n_users: int, n_items: int,
             raise
         finally:
             server.stop()
+        if n_users <= ML100K_USERS:  # the cold reference: every request recomputes every source
+            out["recommendations_no_user_cache"] = serving.recommendations_variant(
+                "recommendations_no_user_cache", home, Path(tmp), "asyncio",
+                {"RECLOOP_USER_CACHE_MB": "0"} | extra, args, run_id, progress)  # fmt: skip
     return out
 
 

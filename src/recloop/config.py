@@ -87,6 +87,11 @@ class ItemKNNParams(BaseModel):
         description="co-occurrences count each user's latest this many events (a heavy user costs "
         "n^2; MovieLens-100K's heaviest has 737)",
     )  # fmt: skip
+    max_pairs: int = Field(
+        default=1_000_000_000, ge=1,
+        description="co-occurrence work budget: the per-user cap is lowered until the sum of "
+        "min(n_u, cap)^2 fits (MovieLens-100K: 3e7 pairs, no change)",
+    )  # fmt: skip
 
 
 class EASEParams(BaseModel):
@@ -107,6 +112,7 @@ class EASEParams(BaseModel):
     max_user_items: int = Field(
         default=1000, ge=1, description="the Gram matrix counts each user's latest this many events"
     )
+    max_pairs: int = Field(default=1_000_000_000, ge=1, description="the Gram matrix's work budget (pairs)")
 
 
 class SASRecParams(BaseModel):

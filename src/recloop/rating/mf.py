@@ -41,11 +41,15 @@ def ridge_rows(
     memory stays at ``_BLOCK_CELLS`` entries whatever the number of rows.
     """
     k1 = x.shape[1]
+    out = np.zeros((mask.shape[0], k1))  # a row without ratings solves to exactly 0
+    rated = np.flatnonzero(np.diff(mask.indptr) > 0)
+    if len(rated) < mask.shape[0]:  # e.g. the users outside a rating sample: solve the others only
+        out[rated] = ridge_rows(mask[rated], target[rated], x, reg_factor, reg_bias)
+        return out
     iu, ju = np.triu_indices(k1)
     outer = x[:, iu] * x[:, ju]
     n = np.maximum(np.asarray(mask.sum(axis=1)).ravel(), 1.0)
     b = np.asarray(target @ x)
-    out = np.empty((mask.shape[0], k1))
     step = max(1, _BLOCK_CELLS // (k1 * k1))
     for r0 in range(0, mask.shape[0], step):
         r1 = min(r0 + step, mask.shape[0])

@@ -150,5 +150,5 @@ class ItemKNNSource(_ItemItem):
         """Cosine similarities of the training interactions."""
         assert isinstance(params, ItemKNNParamsSpec)
         knn = ItemKNNParams(neighbors=params.neighbors, shrink=params.shrink,
-                            max_user_items=params.max_user_items)  # fmt: skip
+                            max_user_items=params.max_user_items, max_pairs=params.max_pairs)  # fmt: skip
         return ItemKNNScorer(knn).fit(data).matrix
