@@ -369,6 +369,42 @@ def summary(rows: list[dict[str, Any]], fits: dict[str, Any]) -> None:
     print("  per stage (wall): " + ", ".join(f"{k} {v}" for k, v in fits["stages_wall_s"].items()))
 
 
+def markdown(rows: list[dict[str, Any]]) -> str:
+    """The docs' tables (docs/SCALE.md) from the runs."""
+    out = ["| run | events | users | items | generate s | train wall s | train CPU s | peak RSS MB "
+           "| bundle MB | P1 champion / best source NDCG@10 |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        c, t = r["counts"], r["train"]
+        gen = f"{r['generate']['wall_s']:.1f}" if "generate" in r else "-"
+        p1 = t["p1_ndcg10"]
+        best = max(v for k, v in p1.items() if k not in ("champion", "popular"))
+        out.append(f"| {r['run']} | {c['events']:,} | {c['users']:,} | {c['items']:,} | {gen} "
+                   f"| {t['wall_s']:.0f} | {t.get('cpu_s', 0):.0f} | {t['peak_rss_mb']:,.0f} "
+                   f"| {t['bundle_mb']:.1f} "
+                   f"| {p1['champion']:.4f} / {best:.4f} |")
+    out += ["", "| run | stage | wall s | peak RSS MB |", "|---|---|---:|---:|"]
+    for r in rows:
+        for s in r["train"]["stages"]:
+            if s["name"].count(".") <= 3 and s["wall_s"] >= 0.5:
+                out.append(f"| {r['run']} | {s['name']} | {s['wall_s']:.1f} | {s['peak_rss_mb']:,.0f} |")
+    out += ["", "| run | recs p50 / p99 ms | req/s | recs all users p50 / p99 ms | req/s | no-cache p99 ms "
+            "| events/s single | events/s batch 100 | event -> fresh p50 / p99 ms |",
+            "|---|---|---:|---|---:|---:|---:|---:|---|"]
+    for r in rows:
+        if "serve" not in r:
+            continue
+        v = r["serve"]
+        rec, alls = v["recommendations"], v.get("recommendations_all_users")
+        nc = v.get("recommendations_no_user_cache")
+        cold = f"{alls['p50_ms']} / {alls['p99_ms']}" if alls else "-"
+        out.append(f"| {r['run']} | {rec['p50_ms']} / {rec['p99_ms']} | {rec['requests_per_s']} | {cold} "
+                   f"| {alls['requests_per_s'] if alls else '-'} | {nc['p99_ms'] if nc else '-'} "
+                   f"| {v['events_single']['events_per_s']} | {v['events_batch100']['events_per_s']} "
+                   f"| {v['fresh']['p50_ms']} / {v['fresh']['p99_ms']} |")
+    return "\n".join(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", default="ml100k,ml20m-0.1,ml20m,shop")
@@ -409,6 +445,7 @@ def main() -> None:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1) + "\n")
     summary(rows, fits)
+    print(markdown(rows))
     print(json.dumps(checks))
     print(f"wrote {args.json}" + (f" and {args.png}" if result["plotted"] else ""))
 
