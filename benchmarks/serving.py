@@ -61,7 +61,7 @@ from rich.table import Table
 
 DEFAULT_JSON = Path(__file__).parent / "results" / "serving.json"
 RECLOOP = Path(sys.executable).with_name("recloop")
-N_USERS, N_ITEMS = 943, 1682  # MovieLens-100K ids are 1..N
+N_USERS, N_ITEMS = 943, 1682  # MovieLens-100K ids are 1..N (use_catalog: another data set's)
 TARGETS = {
     "recommendations.p99_ms": ("<", 20.0),
     "recommendations.requests_per_s": (">=", 500.0),
@@ -141,6 +141,12 @@ end
 """
     + _DONE,
 }
+
+def use_catalog(n_users: int, n_items: int) -> None:
+    """Draw users and items from 1..n_users / 1..n_items (a `recloop data synth` set's ids)."""
+    global N_USERS, N_ITEMS
+    N_USERS, N_ITEMS = n_users, n_items
+
 
 # -- the server ----------------------------------------------------------------------------
 

@@ -82,6 +82,16 @@ class ItemKNNParams(BaseModel):
 
     neighbors: int = 200
     shrink: float = 0.0
+    max_user_items: int = Field(
+        default=1000, ge=1,
+        description="co-occurrences count each user's latest this many events (a heavy user costs "
+        "n^2; MovieLens-100K's heaviest has 737)",
+    )  # fmt: skip
+    max_pairs: int = Field(
+        default=1_000_000_000, ge=1,
+        description="co-occurrence work budget: the per-user cap is lowered until the sum of "
+        "min(n_u, cap)^2 fits (MovieLens-100K: 3e7 pairs, no change)",
+    )  # fmt: skip
 
 
 class EASEParams(BaseModel):
@@ -99,6 +109,10 @@ class EASEParams(BaseModel):
     max_items: int = Field(default=10_000, ge=1)
     sparse_above: int = Field(default=4096, ge=1)
     neighbors: int = Field(default=500, ge=1)
+    max_user_items: int = Field(
+        default=1000, ge=1, description="the Gram matrix counts each user's latest this many events"
+    )
+    max_pairs: int = Field(default=1_000_000_000, ge=1, description="the Gram matrix's work budget (pairs)")
 
 
 class SASRecParams(BaseModel):
@@ -311,6 +325,12 @@ class Settings(BaseSettings):
     )
     retrain_interval_s: float = Field(default=86400.0, gt=0, description="scheduled retrain period")
     retrain_min_events: int = Field(default=1000, ge=1, description="retrain after this many new events")
+    p1_max_users: int = Field(
+        default=5000, ge=1,
+        description="P1 (recloop train, recloop evaluate --protocol p1) scores at most this many "
+        "users: a seeded uniform sample above it, stated in the report (MovieLens-100K's 943 are "
+        "all scored); the models still train on the whole train split",
+    )  # fmt: skip
     base_fraction: float = Field(
         default=1.0,
         gt=0.0,

@@ -116,12 +116,16 @@ def _events_of(settings: Settings, data: Dataset, source: str | None, as_of: str
     return dataclasses.replace(data, interactions=inter, source=label or data.source)
 
 
-def _say_sample(report: EvaluationReport) -> None:
-    """One line under the table when P2 scored only a sample of the replayed events."""
+def say_sample(report: EvaluationReport) -> None:
+    """One line under the table when P2 scored a sample of the replayed events, or P1 of the users."""
     if "replay_sample" in report.data:
         s = report.data["replay_sample"]
         console.print(f"P2 scored a seeded sample of {s['scored']:,} of {s['of']:,} replayed events "
                       f"(seed {s['seed']}); every event was ingested")  # fmt: skip
+    if "user_sample" in report.data:
+        s = report.data["user_sample"]
+        console.print(f"P1 scored a seeded sample of {s['scored']:,} of {s['of']:,} users (seed "
+                      f"{s['seed']}, RECLOOP_P1_MAX_USERS); every model trained on the whole train split")
 
 
 def evaluate(
@@ -163,7 +167,7 @@ def evaluate(
     builders = guarded(lambda: builders_for(names, settings, "explicit" if negatives else "implicit"))
     if protocol is ProtocolName.p1:
         with progress_bar("P1 models", len(builders)) as advance:
-            report = guarded(lambda: run_p1(data, builders, advance))
+            report = guarded(lambda: run_p1(data, builders, advance, max_users=settings.p1_max_users))
     else:
         _, rest = prequential_split(data.interactions)
         n = len(rest) if limit is None else min(limit, len(rest))
@@ -174,7 +178,7 @@ def evaluate(
         if negatives:
             report.data["variant"] = "negatives"
     console.print(render_report(report))
-    _say_sample(report)
+    say_sample(report)
     for alias in ("champion", "challenger") if not negatives else ():
         if alias in report.models:  # keep the registered version's figures for the dashboard
             version = report.models[alias].params.get("version")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from recloop.cli.evaluate import render_report
+from recloop.cli.evaluate import render_report, say_sample
 from recloop.cli.output import (
     AsOfOption,
     DataOption,
@@ -23,6 +23,8 @@ from recloop.cli.output import (
 from recloop.config import Settings, get_settings
 from recloop.data import load_dataset
 from recloop.ranking.bundle import TwoStageConfig
+from recloop.stages import recording
+from recloop.stages import stage as timed
 
 __all__ = ["train"]
 
@@ -74,13 +76,16 @@ def train(
             done.append(name)
             prog.update(task, description=name)
 
-        data = guarded(lambda: load_dataset(settings))
-        inter, label = guarded(lambda: training_frame(settings, data, source, as_of))
-        result = guarded(lambda: train_and_register(settings, cfg, stage, data, inter))
+        with recording():
+            with timed("load_data"):
+                data = guarded(lambda: load_dataset(settings))
+                inter, label = guarded(lambda: training_frame(settings, data, source, as_of))
+            result = guarded(lambda: train_and_register(settings, cfg, stage, data, inter))
         if label is not None:
             guarded(lambda: tag_data_source(settings, result.version.version, label))
         prog.console.print(f"[green]✓[/] {done[-1]}")
     console.print(render_report(result.report))
+    say_sample(result.report)
     v = result.version
     champ = " and is now [bold]champion[/] (first version)" if result.became_champion else ""
     console.print(f"registered version [bold]{v.version}[/] as challenger{champ}")
@@ -90,5 +95,6 @@ def train(
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         payload = {**result.report.to_dict(), "version": v.version, "timings": result.timings,
+                   "stages": result.stages,
                    "data_source": label or (data.source if settings.data.dir else "movielens")}  # fmt: skip
         json_path.write_text(json.dumps(payload, indent=2))

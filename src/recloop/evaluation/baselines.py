@@ -25,7 +25,8 @@ from recloop.retrieval import (
 from recloop.retrieval.base import ORIGIN_ATTR
 from recloop.retrieval.sources.sasrec import sasrec_module
 
-__all__ = ["BASELINE_NAMES", "KNOWN_BASELINES", "baseline_builder", "baselines_for", "train_data"]
+__all__ = ["BASELINE_NAMES", "KNOWN_BASELINES", "baseline_builder", "baseline_scorer", "baselines_for",
+           "train_data"]
 
 BASELINE_NAMES = ("popular", "itemknn", "als", "ease")  # the default set (no torch needed)
 KNOWN_BASELINES = (*BASELINE_NAMES, "sequence")  # sequence: SASRec alone (recloop[sequence])
@@ -46,6 +47,11 @@ def train_data(dataset: Dataset, frame: pd.DataFrame) -> TrainData:
         dataset.n_items,
         frame.attrs.get(ORIGIN_ATTR),
     )
+
+
+def baseline_scorer(name: str, settings: Settings) -> Callable[[], BaseScorer]:
+    """A maker of baseline ``name``'s unfitted scorer with the configured hyperparameters."""
+    return _scorer(name, settings)
 
 
 def _scorer(name: str, settings: Settings) -> Callable[[], BaseScorer]:

@@ -17,12 +17,14 @@ import pandas as pd
 from recloop.data.movielens import Dataset
 from recloop.evaluation import metrics as m
 from recloop.evaluation.splits import prequential_split, temporal_user_split
+from recloop.stages import stage
 
 __all__ = [
     "EvaluationReport",
     "ModelBuilder",
     "ModelResult",
     "OnlineModel",
+    "p1_users",
     "replay_sample",
     "run_p1",
     "run_p2",
@@ -97,30 +99,53 @@ def _p1_metrics(lists: Sequence[np.ndarray], tests: Sequence[set[int]], n_items:
     return out
 
 
+def p1_users(test_users: np.ndarray, max_users: int | None, seed: int = 0) -> np.ndarray:
+    """The users P1 scores, sorted int64: every user with a test event, or a seeded uniform
+    sample of ``max_users`` of them (large data sets; the report says so)."""
+    users = np.unique(np.asarray(test_users, dtype=np.int64))
+    if max_users is None or len(users) <= max_users:
+        return users
+    return np.sort(np.random.default_rng(seed).choice(users, size=max_users, replace=False))
+
+
 def run_p1(
     dataset: Dataset,
     builders: Sequence[ModelBuilder],
     advance: Advance | None = None,
     interactions: pd.DataFrame | None = None,
+    max_users: int | None = None,
+    user_seed: int = 0,
 ) -> EvaluationReport:
-    """P1: per-user temporal hold-out; top-20 over items unseen in train."""
+    """P1: per-user temporal hold-out; top-20 over items unseen in train.
+
+    ``max_users``: score a seeded uniform sample of this many users (:func:`p1_users`);
+    every model is still trained on the whole train split, and ``data.user_sample`` says so.
+    """
     inter = dataset.interactions if interactions is None else interactions
     train, test = temporal_user_split(inter)
+    users = p1_users(test["user_id"].to_numpy(), max_users, user_seed).tolist()
+    scored = test[test["user_id"].isin(users)]
     test_items: dict[int, set[int]] = {}
-    for u, i in zip(test["user_id"], dataset.item_index(test["item_id"]), strict=True):
+    for u, i in zip(scored["user_id"], dataset.item_index(scored["item_id"]), strict=True):
         test_items.setdefault(int(u), set()).add(int(i))
-    users = sorted(test_items)
     results: dict[str, ModelResult] = {}
     for b in builders:
         t0 = time.perf_counter()
-        model = b.build(dataset, train)
-        lists = model.recommend_many(users, 20)
+        with stage(f"p1.{b.name}.fit"):
+            model = b.build(dataset, train)
+        with stage(f"p1.{b.name}.recommend"):
+            lists = model.recommend_many(users, 20)
         metrics = _p1_metrics(lists, [test_items[u] for u in users], dataset.n_items)
         results[b.name] = ModelResult(metrics, dict(b.params), time.perf_counter() - t0)
         if advance:
             advance(1)
-    data = {"source": dataset.source, "train": len(train), "test": len(test),
-            "users": len(users), "items": dataset.n_items}  # fmt: skip
+    data: dict[str, Any] = {"source": dataset.source, "train": len(train), "test": len(test),
+                            "users": len(users), "items": dataset.n_items}  # fmt: skip
+    n_all = int(test["user_id"].nunique())
+    if len(users) < n_all:
+        data["user_sample"] = {"scored": len(users), "of": n_all, "seed": user_seed,
+                               "note": "metrics over a seeded uniform sample of the users; every model "
+                                       "is trained on the whole train split"}  # fmt: skip
     return EvaluationReport("p1", data, results)
 
 

@@ -27,7 +27,8 @@ class Instruments:
         self.events = Counter("recloop_events_total", "Applied events by type", ["type"], registry=r)
         self.duplicates = Counter("recloop_events_duplicate_total", "Duplicate events", registry=r)
         self.rejected = Counter("recloop_events_rejected_total", "Rejected events", registry=r)
-        self.foldins = Counter("recloop_foldins_total", "ALS fold-ins (a user with new events, at their next request)", registry=r)
+        self.foldins = Counter("recloop_foldins_total",
+                               "ALS fold-ins (a user with new events, at their next request)", registry=r)
         self.user_scores = Counter(
             "recloop_user_scores_total", "History-dependent candidate scores: reused or computed",
             ["result"], registry=r,

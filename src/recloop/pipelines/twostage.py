@@ -29,6 +29,7 @@ from recloop.retrieval.index import IndexConfig
 from recloop.retrieval.sources import FitContext, source_kind
 from recloop.retrieval.sources.als import ALSSource
 from recloop.retrieval.trending import ItemStats
+from recloop.stages import stage as timed
 
 __all__ = ["fit_sources", "fit_two_stage", "resolved", "with_index"]
 
@@ -63,9 +64,26 @@ def fit_sources(
     dataset: Dataset, frame: pd.DataFrame, settings: Settings, cfg: TwoStageConfig
 ) -> CandidateSources:
     """Fit every source of the recipe on ``frame``, in order."""
-    ctx = FitContext(train_data(dataset, frame))
+    with timed("train_data"):
+        ctx = FitContext(train_data(dataset, frame))
     specs = resolved(cfg, settings).candidates.sources
-    return CandidateSources([source_kind(s.kind).fit(s, ctx) for s in specs], dataset.n_items)
+    fitted = []
+    for s in specs:
+        with timed(s.kind):
+            fitted.append(source_kind(s.kind).fit(s, ctx))
+    return CandidateSources(fitted, dataset.n_items)
+
+
+def rating_sample(rated: pd.DataFrame, max_ratings: int, seed: int) -> pd.DataFrame:
+    """``rated`` itself, or the ratings of seeded random users whose ratings add up to at most
+    ``max_ratings`` (whole users: each user's fold-in sees all of their ratings)."""
+    if len(rated) <= max_ratings:
+        return rated
+    counts = rated["user_id"].value_counts(sort=False)
+    users = counts.index.to_numpy()[np.random.default_rng(seed).permutation(len(counts))]
+    total = np.cumsum(counts.loc[users].to_numpy())
+    keep = users[: max(1, int(np.searchsorted(total, max_ratings, side="right")))]
+    return rated[rated["user_id"].isin(keep)]
 
 
 def _frames(
@@ -108,25 +126,32 @@ def fit_two_stage(
     cut = round(len(frame) * (1 - cfg.label_fraction))
     base, label = frame.iloc[:cut], frame.iloc[cut:]
     say("fit candidate sources (base period)")
-    early = fit_sources(dataset, base, settings, cfg)
+    with timed("sources_base"):
+        early = fit_sources(dataset, base, settings, cfg)
     early_features = feature_builder(early, dataset)
     early_model = TwoStageModel(early, early_features, LambdaRanker(cfg.ranker))
     say("build ranking frames (label period)")
-    train_f, valid_f = _frames(dataset, base, label, early_model, cfg)
+    with timed("frames"):
+        train_f, valid_f = _frames(dataset, base, label, early_model, cfg)
     say("fit LightGBM LambdaRank")
-    ranker = LambdaRanker(cfg.ranker).fit(train_f, valid_f, list(early_features.names))
+    with timed("ranker"):
+        ranker = LambdaRanker(cfg.ranker).fit(train_f, valid_f, list(early_features.names))
     say("refit candidate sources (whole training frame) + index")
-    sources = fit_sources(dataset, frame, settings, cfg)
+    with timed("sources_refit"):
+        sources = fit_sources(dataset, frame, settings, cfg)
     say("fit the rating model")
-    rated = frame[frame["rating"] > 0]
-    rating = None if cfg.rating is None or rated.empty else (
-        BiasedMF(**cfg.rating.model_dump()).fit(Ratings.from_frame(dataset, rated)))  # fmt: skip
+    with timed("rating_model"):
+        rated = rating_sample(frame[frame["rating"] > 0], cfg.rating_max_ratings, cfg.seed)
+        rating = None if cfg.rating is None or rated.empty else (
+            BiasedMF(**cfg.rating.model_dump()).fit(Ratings.from_frame(dataset, rated)))  # fmt: skip
     model = TwoStageModel(sources, feature_builder(sources, dataset), ranker, rating)
     facts = {"train_queries": float(train_f.queries), "valid_queries": float(valid_f.queries),
              "train_rows": float(len(train_f.labels)), "ranker_rounds": float(ranker.best_iteration),
              "ranker_valid_ndcg10": ranker.valid_ndcg}  # fmt: skip
     facts |= _index_recall(sources)
-    return model, item_stats(dataset, frame, cfg.half_life_days), facts
+    with timed("item_stats"):
+        stats = item_stats(dataset, frame, cfg.half_life_days)
+    return model, stats, facts
 
 
 def _index_recall(sources: CandidateSources) -> dict[str, float]:

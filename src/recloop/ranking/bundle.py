@@ -56,6 +56,9 @@ class TwoStageConfig(BaseModel):
     half_life_days: float = 7.0
     seed: int = 7
     rating: RatingParams | None = RatingParams()  # None: no rating model (no predicted_rating)
+    # the rating model fits on the ratings of a seeded sample of users holding at most this many
+    # (its cost is ~k^2 per rating and sweep; MovieLens-100K's 80k ratings are all used)
+    rating_max_ratings: int = 500_000
 
 
 @dataclass(frozen=True)

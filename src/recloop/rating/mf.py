@@ -24,6 +24,9 @@ from recloop.rating.data import Ratings
 __all__ = ["RATING_FILE", "BiasedMF", "RatingParams", "load_rating", "ridge_rows", "save_rating"]
 
 
+_BLOCK_CELLS = 32_000_000  # normal-equation entries solved at a time: 256 MB of float64
+
+
 def ridge_rows(
     mask: sp.csr_matrix, target: sp.csr_matrix, x: np.ndarray, reg_factor: float, reg_bias: float
 ) -> np.ndarray:
@@ -32,16 +35,32 @@ def ridge_rows(
     ``x`` float64 (cols, k + 1) with a last column of ones (the bias); ``target`` holds
     t_uj at the rated cells. The penalty is reg_factor * max(n_u, 1) on the first k
     weights and reg_bias on the last. Returns float64 (rows, k + 1).
+
+    The normal matrices are symmetric: only their upper triangle is summed (half the
+    sparse product; the same values as the whole product), by blocks of rows so the
+    memory stays at ``_BLOCK_CELLS`` entries whatever the number of rows.
     """
     k1 = x.shape[1]
-    outer = (x[:, :, None] * x[:, None, :]).reshape(len(x), k1 * k1)
-    a = np.asarray(mask @ outer).reshape(mask.shape[0], k1, k1)
+    out = np.zeros((mask.shape[0], k1))  # a row without ratings solves to exactly 0
+    rated = np.flatnonzero(np.diff(mask.indptr) > 0)
+    if len(rated) < mask.shape[0]:  # e.g. the users outside a rating sample: solve the others only
+        out[rated] = ridge_rows(mask[rated], target[rated], x, reg_factor, reg_bias)
+        return out
+    iu, ju = np.triu_indices(k1)
+    outer = x[:, iu] * x[:, ju]
     n = np.maximum(np.asarray(mask.sum(axis=1)).ravel(), 1.0)
-    penalty = np.full((mask.shape[0], k1), float(reg_bias))
-    penalty[:, :-1] = reg_factor * n[:, None]
-    a[:, np.arange(k1), np.arange(k1)] += penalty
     b = np.asarray(target @ x)
-    out: np.ndarray = np.linalg.solve(a, b[:, :, None])[:, :, 0]
+    step = max(1, _BLOCK_CELLS // (k1 * k1))
+    for r0 in range(0, mask.shape[0], step):
+        r1 = min(r0 + step, mask.shape[0])
+        half = np.asarray(mask[r0:r1] @ outer)
+        a = np.empty((r1 - r0, k1, k1))
+        a[:, iu, ju] = half
+        a[:, ju, iu] = half
+        penalty = np.full((r1 - r0, k1), float(reg_bias))
+        penalty[:, :-1] = reg_factor * n[r0:r1, None]
+        a[:, np.arange(k1), np.arange(k1)] += penalty
+        out[r0:r1] = np.linalg.solve(a, b[r0:r1, :, None])[:, :, 0]
     return out
 
 

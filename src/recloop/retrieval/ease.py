@@ -84,7 +84,7 @@ class EASEScorer(ItemItemScorer):
     def fit(self, data: TrainData) -> EASEScorer:
         n = data.n_items
         sel = covered_items(data.item_counts(), self.p.max_items)
-        x = data.matrix()[:, sel]
+        x = data.recent_matrix(self.p.max_user_items, self.p.max_pairs)[:, sel]
         self.covered = sel
         if len(sel) <= self.p.sparse_above:
             b = _weights(x, self.p.l2, np.float64).astype(np.float32)

@@ -27,7 +27,8 @@ class ItemKNNScorer(ItemItemScorer):
 
     def fit(self, data: TrainData) -> ItemKNNScorer:
         k = max(1, min(self.p.neighbors, data.n_items - 1))
-        self.matrix = ItemMatrix(cosine_top_k(data.matrix(), k, self.p.shrink))
+        x = data.recent_matrix(self.p.max_user_items, self.p.max_pairs)
+        self.matrix = ItemMatrix(cosine_top_k(x, k, self.p.shrink))
         return self
 
     def params(self) -> dict[str, Any]:

@@ -35,11 +35,17 @@ class ScorerSession:
         hist = self.history(user_id)
         return top_k(self.scorer.score(hist), k, exclude=hist)
 
-    def recommend_many(self, user_ids: Sequence[int], k: int) -> list[np.ndarray]:
-        """Top-k for many users at once (offline evaluation)."""
-        hists = [self.history(u) for u in user_ids]
-        scores = self.scorer.score_many(hists)
-        return [top_k(s, k, exclude=h) for s, h in zip(scores, hists, strict=True)]
+    def recommend_many(self, user_ids: Sequence[int], k: int, chunk: int = 512) -> list[np.ndarray]:
+        """Top-k for many users (offline evaluation), scored ``chunk`` users at a time.
+
+        The chunks bound the score matrix at ``chunk`` x n_items floats (200k items: 400 MB).
+        """
+        out: list[np.ndarray] = []
+        for a in range(0, len(user_ids), chunk):
+            hists = [self.history(u) for u in user_ids[a : a + chunk]]
+            scores = self.scorer.score_many(hists)
+            out.extend(top_k(s, k, exclude=h) for s, h in zip(scores, hists, strict=True))
+        return out
 
     def ingest(self, user_id: int, item: int, rating: float, timestamp: int) -> None:
         """Apply one event: append to the history and update global signals."""

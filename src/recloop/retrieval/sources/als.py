@@ -20,6 +20,7 @@ from recloop.retrieval.als import ALSScorer
 from recloop.retrieval.index import IndexConfig, VectorIndex
 from recloop.retrieval.index_choice import IndexReport, choose_index, load_with_report, read_report
 from recloop.retrieval.sources.base import Display, FitContext, Query, SourceSpec
+from recloop.stages import stage
 
 __all__ = ["ALSSource", "ALSSourceParams"]
 
@@ -53,7 +54,8 @@ class ALSSource:
         """Fit ALS, then index its item factors."""
         p = ALSSourceParams.model_validate(spec.params)
         als = ALSScorer(ALSParams.model_validate(p.model_dump(exclude={"index"}))).fit(ctx.data)
-        index, report = choose_index(p.index, als.item_factors, als.user_factors)
+        with stage("index"):
+            index, report = choose_index(p.index, als.item_factors, als.user_factors)
         return cls(spec, als, index, report)
 
     @classmethod

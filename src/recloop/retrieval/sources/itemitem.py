@@ -149,4 +149,6 @@ class ItemKNNSource(_ItemItem):
     def _matrix(cls, params: RecencyWindow, data: TrainData) -> ItemMatrix:
         """Cosine similarities of the training interactions."""
         assert isinstance(params, ItemKNNParamsSpec)
-        return ItemKNNScorer(ItemKNNParams(neighbors=params.neighbors, shrink=params.shrink)).fit(data).matrix
+        knn = ItemKNNParams(neighbors=params.neighbors, shrink=params.shrink,
+                            max_user_items=params.max_user_items, max_pairs=params.max_pairs)  # fmt: skip
+        return ItemKNNScorer(knn).fit(data).matrix

@@ -89,7 +89,12 @@ class TrendingSource(_Global):
         """Top unseen items with enough events, ties by popularity."""
         counts = query.stats.counts
         cand = np.flatnonzero(np.isfinite(masked) & (counts >= MIN_TRENDING_COUNT))
-        order = np.lexsort((cand, -counts[cand], -masked[cand]))[: self.spec.quota]
+        quota = self.spec.quota
+        if 0 < quota < len(cand):  # only the items tied with or above the quota-th value can win
+            vals = masked[cand]
+            cut = np.partition(vals, len(vals) - quota)[len(vals) - quota]
+            cand = cand[vals >= cut]
+        order = np.lexsort((cand, -counts[cand], -masked[cand]))[:quota]
         out: np.ndarray = cand[order].astype(np.int64)
         return out
 
