@@ -16,7 +16,6 @@ import itertools
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -27,6 +26,7 @@ from recloop.errors import RecloopError
 from recloop.events.idempotency import conflict_message
 from recloop.events.schema import Event
 from recloop.events.validation import DEFAULT_WINDOW, TimestampWindow, to_event
+from recloop.monitoring.bounded import ByteLRU, array_bytes, int_set_bytes
 from recloop.ranking.model import Ranked, TwoStageModel
 from recloop.retrieval.als import FoldIn
 from recloop.retrieval.candidates import Candidates, UserScores
@@ -120,29 +120,31 @@ def _as_ranked(start: StarterList, served: ServedModel) -> Ranked:
     return Ranked(start.items, start.scores, origin, none, served.model.sources.names)
 
 
-FOLDIN_OVERHEAD_BYTES = 1200  # per cached fold-in besides A^-1, b and x: objects, seen set, key
-
-
-def foldin_entry_bytes(factors: int) -> int:
-    """Memory of one cached fold-in state: A^-1 (f x f float64), b (f float64), x (f float32)."""
-    return 8 * factors * factors + 12 * factors + FOLDIN_OVERHEAD_BYTES
-
-
 class _UserCaches:
-    """Per (model version, user): the ALS fold-in state and the personal scores, both LRU-bounded."""
+    """Per (model version, user): the ALS fold-in state and the personal scores, each LRU within bytes."""
 
-    def __init__(self, max_scores: int, max_factors: int) -> None:
-        self.max_scores, self.max_factors = max_scores, max_factors
-        self.scores: OrderedDict[tuple[str, str], tuple[tuple[int, ...], UserScores]] = OrderedDict()
-        self.factors: OrderedDict[tuple[str, str], tuple[tuple[int, int], FoldIn]] = OrderedDict()
+    def __init__(self, scores_bytes: int, factors_bytes: int) -> None:
+        self.scores: ByteLRU[tuple[str, str], tuple[tuple[int, ...], UserScores]] = ByteLRU(
+            "user_scores", scores_bytes)
+        self.factors: ByteLRU[tuple[str, str], tuple[tuple[int, int], FoldIn]] = ByteLRU(
+            "foldins", factors_bytes)
         self.lock = threading.Lock()
 
     @staticmethod
-    def put(cache: OrderedDict[Any, Any], key: Any, value: Any, limit: int) -> None:
-        cache[key] = value
-        cache.move_to_end(key)
-        while len(cache) > limit:
-            cache.popitem(last=False)
+    def put(cache: ByteLRU[Any, Any], key: Any, value: Any, nbytes: int) -> None:
+        cache.put(key, value, nbytes + 64)  # + the (version, user) tuple and the value tuple
+
+
+def scores_bytes(s: UserScores | None) -> int:
+    """Memory of one user's cached personal scores (the arrays; the tuple of tops)."""
+    if s is None:  # a model without personal sources (test stubs)
+        return 0
+    return array_bytes(s.masked, s.ordered, s.source_max, *s.tops) + 56 + 8 * len(s.tops)
+
+
+def foldin_bytes(state: FoldIn) -> int:
+    """Memory of one cached fold-in state: A^-1, b, x and the set of items folded in."""
+    return array_bytes(state.a_inv, state.b, state.factor) + int_set_bytes(state.seen) + 56
 
 
 def validate_raw(
@@ -206,11 +208,7 @@ class Recommender:
         self.live, self.observer = live, observer
         self.stability = Stability() if stability is None else stability
         self._model = model
-        n_personal = max(1, len(model.model.sources.personal))
-        max_scores = int(user_cache_mb * 2**20 // (2 * n_personal * 4 * max(1, len(live.catalog))))
-        als = model.model.sources.als
-        f = als.item_factors.shape[1] if als is not None else 0
-        self._caches = _UserCaches(max_scores, int(foldin_cache_mb * 2**20 // foldin_entry_bytes(f)))
+        self._caches = _UserCaches(int(user_cache_mb * 2**20), int(foldin_cache_mb * 2**20))
         self._id_prefix = uuid.uuid4().hex[:16]
         self._id_counter = itertools.count(1)
         self.event_window = DEFAULT_WINDOW  # the accepted event times (RECLOOP_EVENTS__*)
@@ -223,6 +221,10 @@ class Recommender:
     def swap(self, model: ServedModel) -> None:
         """Serve ``model`` from the next request on; in-flight requests finish on the old."""
         self._model = model
+
+    def caches(self) -> list[ByteLRU[Any, Any]]:
+        """The per-user caches of this process (for the memory gauges)."""
+        return [self._caches.scores, self._caches.factors, self.stability.shown]
 
     def history(self, user_id: str) -> History:
         """The user's history (base + live)."""
@@ -254,7 +256,7 @@ class Recommender:
                 state = als.fold_in_add(state, h.items[start:])
             else:
                 state = als.fold_in_add(state, h.items[start:], weights=w)
-            c.put(c.factors, key, ((len(h.items), h.last_timestamp), state), c.max_factors)
+            c.put(c.factors, key, ((len(h.items), h.last_timestamp), state), foldin_bytes(state))
         if self.observer:
             self.observer.foldin()
         return state.factor
@@ -316,7 +318,7 @@ class Recommender:
         if len(history.items) == 0 and len(history.seen) == 0:
             return scores  # a user without history: cheap to score, and not worth a cache slot
         with c.lock:
-            c.put(c.scores, ck, (key, scores), c.max_scores)
+            c.put(c.scores, ck, (key, scores), scores_bytes(scores))
         if self.observer:
             self.observer.user_scores(hit=False)
         return scores
