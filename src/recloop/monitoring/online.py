@@ -100,7 +100,9 @@ class OnlineQuality:
         """Attribute one applied event to the user's latest list if it shows ``item``."""
         with self._lock:
             exp = self.latest.get(user_id)
-            if exp is None or not bool((exp.items == item).any()) or self.clock() - exp.t > self.attribution_s:
+            if exp is None or self.clock() - exp.t > self.attribution_s:
+                return
+            if not bool((exp.items == item).any()):
                 return
             b = self._buckets.get(exp.bucket)
             if b is None:  # the list's bucket left the window
