@@ -4,9 +4,12 @@ Per window: the server's RSS (from /proc), requests, errors and latency percenti
 ``flat_after_warmup_mb`` is the RSS growth from the end of the first quarter of the run
 to its end: with bounded per-user memory it stays near zero however many new users came.
 ``--new-users N`` instead sends N recommendation requests for N distinct new ids and
-reports the RSS difference (the memory cost of N distinct users).
+reports the RSS difference (the memory cost of N distinct users). Each window also reads
+the per-user caches' bytes from ``/metrics`` (``recloop_user_cache_bytes``: flat once each
+is at its bound) and, on Redis, the server's ``used_memory`` (the users' stored events).
 
     python benchmarks/soak.py --home /tmp/home --minutes 4 --json /tmp/soak.json
+    python benchmarks/soak.py --home /tmp/home --state redis://127.0.0.1:6390/0 --minutes 30 ...
     python benchmarks/soak.py --home /tmp/home --new-users 100000 --json /tmp/users.json
 """
 
@@ -47,15 +50,18 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def start_server(home: Path, state: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """``recloop serve`` on a free port with a private state (embedded file or Redis db 14)."""
+def start_server(home: Path, state: str, log: Path, allow_volatile: bool = False
+                 ) -> tuple[subprocess.Popen[bytes], str]:  # fmt: skip
+    """``recloop serve`` on a free port with a private state (embedded file or a Redis prefix)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECLOOP_")}
     env.update(RECLOOP_HOME=str(home), RECLOOP_INSECURE_DEV="true")
     if state == "memory":
         env.update(RECLOOP_STATE__TYPE="memory", RECLOOP_STATE__PATH=str(log.with_suffix(".db")))
     else:
         env.update(RECLOOP_STATE__TYPE="redis", RECLOOP_STATE__URL=state,
-                   RECLOOP_STATE__PREFIX=f"soak-{uuid.uuid4().hex[:8]}", RECLOOP_STATE__ALLOW_VOLATILE="true")
+                   RECLOOP_STATE__PREFIX=f"soak-{uuid.uuid4().hex[:8]}")
+        if allow_volatile:
+            env.update(RECLOOP_STATE__ALLOW_VOLATILE="true")
     port = _free_port()
     with log.open("ab") as out:
         proc = subprocess.Popen([str(RECLOOP), "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -115,6 +121,29 @@ def _client_loop(url: str, stop: threading.Event, current: list[Window], seed: i
             _one_request(client, rng, current[0])
 
 
+def cache_mb(url: str) -> dict[str, float]:
+    """``recloop_user_cache_bytes`` per cache from the server's /metrics, in MiB."""
+    out: dict[str, float] = {}
+    try:
+        text = httpx.get(f"{url}/metrics", timeout=10).text
+    except httpx.HTTPError:
+        return out
+    for line in text.splitlines():
+        if line.startswith("recloop_user_cache_bytes{"):
+            name = line.split('cache="', 1)[1].split('"', 1)[0]
+            out[name] = round(float(line.rsplit(" ", 1)[1]) / 2**20, 2)
+    return out
+
+
+def redis_used_mb(state: str) -> float | None:
+    """The Redis server's ``used_memory`` in MiB (None for the embedded store)."""
+    if not state.startswith("redis"):
+        return None
+    import redis
+
+    return round(int(redis.Redis.from_url(state).info("memory")["used_memory"]) / 2**20, 1)
+
+
 def _summary(w: Window, t: float, rss: float) -> dict[str, Any]:
     lat = np.asarray(w.latencies) if w.latencies else np.zeros(1)
     return {"t_s": round(t, 1), "rss_mb": round(rss, 1), "requests": len(w.latencies),
@@ -124,7 +153,8 @@ def _summary(w: Window, t: float, rss: float) -> dict[str, Any]:
             "p99_ms": round(float(np.percentile(lat, 99)), 2)}
 
 
-def soak(url: str, pid: int, minutes: float, window_s: float, clients: int) -> dict[str, Any]:
+def soak(url: str, pid: int, minutes: float, window_s: float, clients: int,
+         state: str = "memory") -> dict[str, Any]:  # fmt: skip
     """Run the mixed traffic for ``minutes``; one summary row per ``window_s``."""
     stop, current = threading.Event(), [Window()]
     threads = [threading.Thread(target=_client_loop, args=(url, stop, current, i), daemon=True)
@@ -136,13 +166,21 @@ def soak(url: str, pid: int, minutes: float, window_s: float, clients: int) -> d
         time.sleep(window_s)
         done, current[0] = current[0], Window()
         rows.append(_summary(done, time.monotonic() - t0, rss_mb(pid)))
+        caches = cache_mb(url)
+        rows[-1].update(caches_mb=caches, caches_total_mb=round(sum(caches.values()), 1),
+                        redis_used_mb=redis_used_mb(state))  # fmt: skip
         print(json.dumps(rows[-1]), flush=True)
     stop.set()
     for th in threads:
         th.join(timeout=15)
-    warm = rows[max(0, len(rows) // 4 - 1)]["rss_mb"]
+    quarter = rows[max(0, len(rows) // 4 - 1)]
+    warm = quarter["rss_mb"]
     return {"windows": rows, "rss_after_warmup_mb": warm, "rss_end_mb": rows[-1]["rss_mb"],
             "flat_after_warmup_mb": round(rows[-1]["rss_mb"] - warm, 1),
+            "flat_after_warmup_pct": round(100 * (rows[-1]["rss_mb"] - warm) / warm, 1),
+            "caches_after_warmup_mb": quarter["caches_total_mb"],
+            "caches_end_mb": rows[-1]["caches_total_mb"],
+            "redis_after_warmup_mb": quarter["redis_used_mb"], "redis_end_mb": rows[-1]["redis_used_mb"],
             "requests": sum(r["requests"] for r in rows), "errors": sum(r["errors"] for r in rows),
             "new_users": sum(r["new_users"] for r in rows)}
 
@@ -179,17 +217,20 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=3.0)
     ap.add_argument("--window-s", type=float, default=10.0)
     ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--allow-volatile", action="store_true",
+                    help="Redis without persistence (RECLOOP_STATE__ALLOW_VOLATILE=true)")
     ap.add_argument("--new-users", type=int, default=0, help="measure N distinct new users instead")
     ap.add_argument("--json", type=Path, help="write the result here")
     args = ap.parse_args()
     log = Path(tempfile.mkdtemp(prefix="soak-")) / "serve.log"
-    proc, url = start_server(args.home, args.state, log)
+    proc, url = start_server(args.home, args.state, log, args.allow_volatile)
     try:
         if args.new_users:
             out = distinct_users(url, proc.pid, args.new_users, args.clients)
         else:
-            out = soak(url, proc.pid, args.minutes, args.window_s, args.clients)
-        out.update(state=args.state, server_alive=proc.poll() is None, log=str(log))
+            out = soak(url, proc.pid, args.minutes, args.window_s, args.clients, args.state)
+        out.update(state=args.state, server_alive=proc.poll() is None, log=str(log),
+                   malloc_arena_max=os.environ.get("MALLOC_ARENA_MAX"))
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)

@@ -34,6 +34,9 @@ DASHBOARDS: dict[str, tuple[str, list[Panel]]] = {
                         " / clamp_min(sum(rate(recloop_request_latency_seconds_count[5m])), 1e-9)")], [0.01]),
         ("Requests in flight", "short", "timeseries",
          [("in flight", "sum(recloop_requests_in_flight)")], []),
+        ("Per-user cache memory (bytes, and the bound)", "bytes", "timeseries",
+         [("{{cache}}", "sum by (cache) (recloop_user_cache_bytes)"),
+          ("bound, all caches", "sum(recloop_user_cache_limit_bytes)")], []),
     ]),
     "recloop-learning": ("recloop / learning", [
         ("Events applied per second by type", "short", "timeseries",

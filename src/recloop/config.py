@@ -274,24 +274,28 @@ class Settings(BaseSettings):
     )
     user_cache_mb: float = Field(
         default=128.0, ge=0.0,
-        description="memory for each serving process's per-user history-dependent scores (LRU; "
-        "kept until the user's next event); 0 turns the cache off",
+        description="memory for each serving process's per-user history-dependent scores (LRU by "
+        "bytes, kept until the user's next event; gauge recloop_user_cache_bytes{cache=\"user_scores\"}); "
+        "0 turns the cache off",
     )  # fmt: skip
     foldin_cache_mb: float = Field(
         default=64.0, ge=0.0,
-        description="memory for each serving process's per-user ALS fold-in states (LRU): one state "
-        "is 8 f^2 + 12 f + ~1.2 KB bytes (f=32 factors: ~9.6 KB, so 64 MB keeps ~6,900 users); a "
-        "user without history keeps none; 0 turns the cache off (each event re-solves from the history)",
+        description="memory for each serving process's per-user ALS fold-in states (LRU by bytes): one "
+        "state is 8 f^2 + 12 f bytes plus ~32 bytes per item folded in and ~0.7 KB (f=32 factors: ~9.6 KB, "
+        "so 64 MB keeps ~6,900 users of one event); a user without history keeps none; 0 turns the cache "
+        "off (each event re-solves from the history)",
     )  # fmt: skip
     recommended_users: int = Field(
         default=50_000, ge=0,
         description="how many recent users' shown lists the live stats keep to attribute events to "
-        "recommendations (LRU, ~400 bytes each: 50,000 = ~20 MB)",
+        "recommendations: the top 20 for the online positive rate and the latest exposure per model "
+        "version (two LRUs, each at most this many users and this x 600 bytes: 50,000 = 2 x 28.6 MB)",
     )  # fmt: skip
     shown_lists: int = Field(
         default=100_000, ge=0,
         description="how many recent users' last shown list each serving process keeps so the next "
-        "list keeps what still fits (LRU, ~0.3 KB each: 100,000 = ~30 MB); 0 turns list "
+        "list keeps what still fits (LRU, ~0.4 KB each, at most this x 500 bytes: 100,000 = 47.7 MB); "
+        "0 turns list "
         "stability off",
     )  # fmt: skip
     stability_strength: float = Field(

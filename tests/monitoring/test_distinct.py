@@ -1,8 +1,8 @@
-"""HyperLogLog and the LRU map behind the live statistics' bounded per-user memory."""
+"""HyperLogLog: the live statistics' distinct users in fixed memory."""
 
 from __future__ import annotations
 
-from recloop.monitoring.distinct import HyperLogLog, LRUMap
+from recloop.monitoring.distinct import HyperLogLog
 
 
 def test_hyperloglog_counts_within_its_error_in_fixed_memory() -> None:
@@ -21,12 +21,3 @@ def test_hyperloglog_is_exact_enough_for_small_sets() -> None:
     for i in range(30):
         hll.add(str(i))
     assert 28 <= len(hll) <= 32
-
-
-def test_lru_map_keeps_the_most_recent_keys() -> None:
-    m: LRUMap[str, int] = LRUMap(2)
-    m.put("a", 1)
-    m.put("b", 2)
-    m.put("a", 3)
-    m.put("c", 4)
-    assert (m.get("a"), m.get("b"), m.get("c"), len(m)) == (3, None, 4, 2)

@@ -10,7 +10,7 @@ from recloop.retrieval.itemmatrix import ItemMatrix
 from recloop.retrieval.sources import SourceSpec
 from recloop.retrieval.sources.itemitem import ItemKNNSource, RecencyWindow
 from recloop.retrieval.sources.popularity import PopularSource
-from recloop.serving.stability import Stability
+from recloop.serving.stability import SHOWN_LIST_BYTES, Stability
 
 ITEMS = np.arange(10, dtype=np.int64)
 SCORES = np.linspace(1.0, 0.1, 10)  # spread of the top 10: 0.9
@@ -91,3 +91,15 @@ def test_a_negative_the_user_had_when_shown_takes_nothing_away_so_a_refresh_keep
     st.remember("u", shown, old)
     again, _, _ = st.adjust("u", shown, np.sort(np.linspace(1.0, 0.1, 10))[::-1], old, _sources())
     assert again.tolist() == shown.tolist()  # nothing happened: the same list, the same order
+
+
+def test_remembered_lists_stay_within_their_users_and_bytes_however_many_users_come() -> None:
+    st = Stability(max_users=1000)
+    for i in range(20_000):
+        st.remember(f"new-{i}-{'x' * 32}", np.arange(100, dtype=np.int64))
+    assert len(st) == 1000 and st.shown.nbytes <= st.shown.limit_bytes == 1000 * SHOWN_LIST_BYTES
+    assert st.last("new-19999-" + "x" * 32) is not None and st.last("new-0-" + "x" * 32) is None
+    long_ids = Stability(max_users=1000)
+    for i in range(3000):  # ids of 4 KB: the bytes bound holds them, not the count
+        long_ids.remember(f"{i}-" + "y" * 4000, np.arange(10, dtype=np.int64))
+    assert len(long_ids) < 200 and long_ids.shown.nbytes <= long_ids.shown.limit_bytes

@@ -1,7 +1,7 @@
-"""Approximate distinct counting in fixed memory (HyperLogLog) and a size-bounded LRU map.
+"""Approximate distinct counting in fixed memory (HyperLogLog).
 
-The live statistics count distinct users and remember what each recent user was
-shown; keyed by user id, either grows with every new user unless bounded. A
+The live statistics count distinct users; a set of ids would grow with every new user
+(what each recent user was shown is kept in a byte-bounded LRU, monitoring/bounded.py). A
 :class:`HyperLogLog` of precision ``p`` takes ``2**p`` bytes whatever the number of
 users (p=12: 4 KiB, standard error 1.04 / sqrt(4096) = 1.6 %).
 """
@@ -10,13 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections import OrderedDict
-from typing import Generic, TypeVar
 
-__all__ = ["HyperLogLog", "LRUMap"]
-
-K = TypeVar("K")
-V = TypeVar("V")
+__all__ = ["HyperLogLog"]
 
 
 class HyperLogLog:
@@ -47,25 +42,3 @@ class HyperLogLog:
         if est <= 2.5 * m and zeros:
             est = m * math.log(m / zeros)  # linear counting for small sets
         return round(est)
-
-
-class LRUMap(Generic[K, V]):
-    """A dict that keeps the ``limit`` most recently written keys (not thread-safe)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._data: OrderedDict[K, V] = OrderedDict()
-
-    def put(self, key: K, value: V) -> None:
-        """Store ``value``, evicting the least recently written keys beyond ``limit``."""
-        self._data[key] = value
-        self._data.move_to_end(key)
-        while len(self._data) > self.limit:
-            self._data.popitem(last=False)
-
-    def get(self, key: K) -> V | None:
-        """The value under ``key``, or None."""
-        return self._data.get(key)
-
-    def __len__(self) -> int:
-        return len(self._data)

@@ -4,7 +4,9 @@ The service reports every applied event, fold-in and recommendation here;
 Prometheus counters are updated at the same time. Nothing here grows with the
 number of distinct users: distinct users are counted by HyperLogLog (4 KiB for the
 total, 1 KiB per 5-second bucket), and the lists shown are remembered for the
-``recommended_users`` most recent users only (about 400 bytes each).
+``recommended_users`` most recent users only, twice: the top 20 ranked for the online
+positive rate (:data:`RECOMMENDED_BYTES` each) and the exposure attribution looks at
+(monitoring/online.py, ``EXPOSURE_BYTES`` each); both are :class:`ByteLRU` s.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from recloop.events.schema import EVENT_TYPES, Event
-from recloop.monitoring.distinct import HyperLogLog, LRUMap
+from recloop.monitoring.bounded import ByteLRU, array_bytes
+from recloop.monitoring.distinct import HyperLogLog
 from recloop.monitoring.drift import SlidingRate
 from recloop.monitoring.metrics import Instruments
 from recloop.monitoring.online import OnlineQuality, is_positive
@@ -28,6 +31,7 @@ __all__ = ["LiveStats"]
 
 BUCKET_S = 5
 WINDOW_S = 600
+RECOMMENDED_BYTES = 600  # nominal: one user's top 20 (int32) with a 64-char id and its slot
 
 
 @dataclass
@@ -55,7 +59,7 @@ class LiveStats:
                  recommended_users: int = 50_000) -> None:  # fmt: skip
         self.m = instruments
         self.clock = clock
-        self.online = OnlineQuality(lambda: self.clock())
+        self.online = OnlineQuality(lambda: self.clock(), max_users=recommended_users)
         self._lock = threading.Lock()
         self._buckets: deque[_Bucket] = deque()
         self.events_total = 0
@@ -64,7 +68,8 @@ class LiveStats:
         self.requests_total = 0
         self.latencies: deque[float] = deque(maxlen=self.LATENCY_WINDOW)
         self.users = HyperLogLog(12)  # approximate distinct users (1.6 % standard error)
-        self.recommended: LRUMap[str, np.ndarray] = LRUMap(recommended_users)  # top 20 shown, int32
+        self.recommended: ByteLRU[str, np.ndarray] = ByteLRU(  # top 20 ranked, int32
+            "recommended", recommended_users * RECOMMENDED_BYTES, recommended_users)
         self.positive_rate = SlidingRate(self.POSITIVE_WINDOW)
         self.recommended_events = 0
         self._candidate_children: dict[str, Any] = {}  # per source name, made on first use
@@ -131,7 +136,8 @@ class LiveStats:
             b = self._bucket()
             b.latencies.append(latency_ms)
             b.users.add(user_id)
-            self.recommended.put(user_id, np.asarray(ranked.items[:20], dtype=np.int32))
+            top = np.asarray(ranked.items[:20], dtype=np.int32)
+            self.recommended.put(user_id, top, array_bytes(top))
             self.recent_recs.append((np.asarray(ranked.scores[:10]), cold, ranked.items[:10].copy(), now))
         names = ranked.source_names
         per_source = np.bincount(ranked.candidates.origin, minlength=len(names))
@@ -140,6 +146,10 @@ class LiveStats:
             if child is None:
                 child = self._candidate_children[name] = self.m.candidates.labels(name)
             child.observe(float(n))
+
+    def caches(self) -> list[ByteLRU[Any, Any]]:
+        """The per-user structures held here (for the memory gauges)."""
+        return [self.recommended, self.online.latest]
 
     def snapshot(self, model_version: str) -> dict[str, Any]:
         """The ``GET /v1/stats`` payload."""

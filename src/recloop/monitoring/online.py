@@ -13,10 +13,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["OnlineBucket", "OnlineQuality", "is_positive"]
+import numpy as np
+
+from recloop.monitoring.bounded import ByteLRU, array_bytes
+
+__all__ = ["EXPOSURE_BYTES", "OnlineBucket", "OnlineQuality", "is_positive"]
 
 CLICK_TYPES = frozenset({"click", "like"})
 
@@ -48,24 +52,32 @@ class OnlineBucket:
         return self.positives / self.attributed if self.attributed else None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Exposure:
     bucket: tuple[int, str]
-    items: frozenset[int]
+    items: np.ndarray  # int32, the list's item indices
     t: float
     clicked: bool = False
-    seen: set[int] = field(default_factory=set)
+
+
+EXPOSURE_BYTES = 600  # nominal cost of one user's latest exposure (10 items, a 64-char id, slot)
 
 
 class OnlineQuality:
-    """Thread-safe per-version buckets over the last ``window_s`` seconds."""
+    """Thread-safe per-version buckets over the last ``window_s`` seconds.
+
+    The latest list of the ``max_users`` most recently served users is kept for attribution
+    (LRU, at most ``max_users`` x :data:`EXPOSURE_BYTES`); an older user's event is not attributed.
+    """
 
     def __init__(self, clock: Callable[[], float] = time.time, bucket_s: int = 60,
-                 window_s: int = 3600, attribution_s: float = 1800.0) -> None:  # fmt: skip
+                 window_s: int = 3600, attribution_s: float = 1800.0,
+                 max_users: int = 50_000) -> None:  # fmt: skip
         self.clock, self.bucket_s, self.window_s = clock, bucket_s, window_s
         self.attribution_s = attribution_s
         self._buckets: dict[tuple[int, str], OnlineBucket] = {}
-        self._latest: dict[str, _Exposure] = {}
+        self.latest: ByteLRU[str, _Exposure] = ByteLRU(
+            "online_exposures", max_users * EXPOSURE_BYTES, max_users)
         self._lock = threading.Lock()
 
     def _start(self, now: float) -> int:
@@ -81,13 +93,16 @@ class OnlineQuality:
                 b = self._buckets[key] = OnlineBucket(*key)
                 self._evict(now)
             b.lists += 1
-            self._latest[user_id] = _Exposure(key, frozenset(int(i) for i in items), now)
+            shown = np.fromiter(items, dtype=np.int32, count=len(items))
+            self.latest.put(user_id, _Exposure(key, shown, now), array_bytes(shown) + 64)
 
     def event(self, user_id: str, item: int, event_type: str, rating: float | None) -> None:
         """Attribute one applied event to the user's latest list if it shows ``item``."""
         with self._lock:
-            exp = self._latest.get(user_id)
-            if exp is None or item not in exp.items or self.clock() - exp.t > self.attribution_s:
+            exp = self.latest.get(user_id)
+            if exp is None or self.clock() - exp.t > self.attribution_s:
+                return
+            if not bool((exp.items == item).any()):
                 return
             b = self._buckets.get(exp.bucket)
             if b is None:  # the list's bucket left the window

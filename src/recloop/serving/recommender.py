@@ -25,6 +25,7 @@ from recloop.errors import RecloopError
 from recloop.events.idempotency import conflict_message
 from recloop.events.schema import Event
 from recloop.events.validation import DEFAULT_WINDOW, TimestampWindow, to_event
+from recloop.monitoring.bounded import ByteLRU
 from recloop.ranking.model import Ranked
 from recloop.retrieval.candidates import Candidates
 from recloop.retrieval.history import History
@@ -34,7 +35,7 @@ from recloop.serving.demotion import DEMOTION_DEPTH, demote
 from recloop.serving.live import LiveState
 from recloop.serving.reasons import explain_all
 from recloop.serving.stability import Stability
-from recloop.serving.user_caches import ServedModel, UserCaches, foldin_entry_bytes
+from recloop.serving.user_caches import ServedModel, UserCaches
 
 __all__ = [
     "Filters", "IngestOutcome", "RecItem", "RecommendationList", "Recommender", "ServedModel",
@@ -168,11 +169,7 @@ class Recommender:
         self.live, self.observer = live, observer
         self.stability = Stability() if stability is None else stability
         self._model = model
-        n_personal = max(1, len(model.model.sources.personal))
-        max_scores = int(user_cache_mb * 2**20 // (2 * n_personal * 4 * max(1, len(live.catalog))))
-        als = model.model.sources.als
-        f = als.item_factors.shape[1] if als is not None else 0
-        self.caches = UserCaches(max_scores, int(foldin_cache_mb * 2**20 // foldin_entry_bytes(f)), observer)
+        self.user_caches = UserCaches(int(user_cache_mb * 2**20), int(foldin_cache_mb * 2**20), observer)
         self._id_prefix = uuid.uuid4().hex[:16]
         self._id_counter = itertools.count(1)
         self.event_window = DEFAULT_WINDOW  # the accepted event times (RECLOOP_EVENTS__*)
@@ -185,6 +182,10 @@ class Recommender:
     def swap(self, model: ServedModel) -> None:
         """Serve ``model`` from the next request on; in-flight requests finish on the old."""
         self._model = model
+
+    def caches(self) -> list[ByteLRU[Any, Any]]:
+        """The per-user caches of this process (for the memory gauges)."""
+        return [*self.user_caches.all(), self.stability.shown]
 
     def history(self, user_id: str) -> History:
         """The user's history (base + live)."""
@@ -232,7 +233,7 @@ class Recommender:
         if _is_new(history):
             everything = _everything(len(self.live.catalog))
             return starter_list(stats, self.live.catalog.genre_sets, everything, k).items
-        personal = self.caches.user_scores(user_id, served, history)
+        personal = self.user_caches.user_scores(user_id, served, history)
         depth = max(k, self.stability.depth) if self.stability.enabled else k
         depth = depth if len(history.negatives) == 0 else max(depth, DEMOTION_DEPTH)
         ranked = served.model.rank(history, stats, stats.now if at is None else at, depth, personal=personal)
@@ -244,11 +245,12 @@ class Recommender:
     def _ranked(self, user_id: str, served: ServedModel, f: Filters) -> tuple[History, Ranked]:
         history = self.live.history(user_id)
         if f.exclude_seen:
-            personal = self.caches.user_scores(user_id, served, history)
+            personal = self.user_caches.user_scores(user_id, served, history)
         else:  # seen items stay in: a one-off set of scores, not kept
             history = History(history.items, history.timestamps, history.ratings,
                               np.empty(0, np.int64), user_id, history.type_counts)  # fmt: skip
-            personal = served.model.sources.user_scores(history, self.caches.factor(user_id, served, history))
+            factor = self.user_caches.factor(user_id, served, history)
+            personal = served.model.sources.user_scores(history, factor)
         stats = self.live.stats
         ranked = served.model.rank(history, stats, stats.now, 10_000, personal=personal)
         src = served.model.sources
@@ -280,7 +282,7 @@ class Recommender:
         why = explain_all(items, origin, history, served.model.sources, catalog)
         rating = served.model.rating is not None
         stars = served.model.predicted_ratings(
-            history, items, self.caches.rating_user(user_id, served, history) if rating else None)
+            history, items, self.user_caches.rating_user(user_id, served, history) if rating else None)
         rated = [None] * len(items) if stars is None else [round(float(v), 3) for v in stars]
         rows = zip(items.tolist(), scores.tolist(), why, rated, strict=True)
         out = [RecItem(catalog.views[i], s, source, reason, p) for i, s, (source, reason), p in rows]

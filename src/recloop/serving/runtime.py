@@ -23,6 +23,7 @@ from recloop.data import Dataset, load_dataset
 from recloop.events.feedback import Semantics
 from recloop.events.validation import TimestampWindow
 from recloop.features.store import FeatureStore, open_serving_store
+from recloop.monitoring.bounded import CacheCollector
 from recloop.monitoring.live import LiveStats
 from recloop.monitoring.metrics import Instruments
 from recloop.ranking.bundle import LoadedBundle, TwoStageConfig, load_bundle
@@ -138,6 +139,7 @@ def build_runtime(settings: Settings) -> Runtime:
                           ServedModel(bundle.model, version), bundle.config.half_life_days, live,
                           settings.user_cache_mb, foldin_cache_mb=settings.foldin_cache_mb,
                           stability=Stability(settings.shown_lists, settings.stability_strength))  # fmt: skip
+    instruments.registry.register(CacheCollector(lambda: [*service.caches(), *live.caches()]))
     service.event_window = TimestampWindow(settings.events.min_timestamp, settings.events.max_future_s)
     if settings.state.type == "redis":
         service.live.write_wait_s = settings.state.timeout_s

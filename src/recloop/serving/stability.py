@@ -1,7 +1,8 @@
 """List stability: a new event adapts the list without throwing away what still fits.
 
 Each serving process remembers, per user, the first ``SHOWN_KEEP`` items of the last
-list it showed (LRU, bounded by ``shown_lists`` users; ~0.3 KB each). On the user's
+list it showed (a ByteLRU of ``shown_lists`` users, ~0.3 KB each, at most
+``shown_lists`` x :data:`SHOWN_LIST_BYTES`). On the user's
 next request, every item of that list still ranked within the top ``depth`` gets a
 head start of ``strength`` x the score spread of the top ``depth`` (scores[0] -
 scores[depth-1]), scaled down by the item's similarity to the negatives the user gave
@@ -19,11 +20,11 @@ turns it off.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
 
+from recloop.monitoring.bounded import ByteLRU, array_bytes
 from recloop.retrieval.candidates import CandidateSources
 from recloop.retrieval.history import History
 from recloop.serving.demotion import negative_similarity
@@ -33,7 +34,7 @@ __all__ = ["SHOWN_KEEP", "SHOWN_LIST_BYTES", "STABILITY_DEPTH", "STABILITY_STREN
 STABILITY_STRENGTH = 0.1
 STABILITY_DEPTH = 50
 SHOWN_KEEP = 10  # the items a person sees first: a client asking for 100 saw the first 10
-SHOWN_LIST_BYTES = 300  # one remembered list of 10 items: key, array, LRU node
+SHOWN_LIST_BYTES = 500  # nominal: one remembered list of 10 items, a 64-char id, tuple and slot
 
 
 class Stability:
@@ -42,7 +43,8 @@ class Stability:
     def __init__(self, max_users: int = 100_000, strength: float = STABILITY_STRENGTH,
                  depth: int = STABILITY_DEPTH) -> None:  # fmt: skip
         self.max_users, self.strength, self.depth = max_users, strength, depth
-        self._shown: OrderedDict[str, tuple[np.ndarray, int]] = OrderedDict()  # items, negatives then
+        self.shown: ByteLRU[str, tuple[np.ndarray, int]] = ByteLRU(  # items, negatives then
+            "shown_lists", max_users * SHOWN_LIST_BYTES, max_users)
         self._lock = threading.Lock()
 
     @property
@@ -51,7 +53,7 @@ class Stability:
         return self.max_users > 0 and self.strength > 0
 
     def __len__(self) -> int:
-        return len(self._shown)
+        return len(self.shown)
 
     def remember(self, user_id: str, items: np.ndarray, history: History | None = None) -> None:
         """Keep the first :data:`SHOWN_KEEP` of ``items`` (item indices, shown order) as the last list.
@@ -64,15 +66,12 @@ class Stability:
         shown = np.asarray(items[:SHOWN_KEEP], dtype=np.int32).copy()
         n_neg = 0 if history is None else len(history.negatives)
         with self._lock:
-            self._shown[user_id] = (shown, n_neg)
-            self._shown.move_to_end(user_id)
-            while len(self._shown) > self.max_users:
-                self._shown.popitem(last=False)
+            self.shown.put(user_id, (shown, n_neg), array_bytes(shown) + 56)
 
     def last(self, user_id: str) -> np.ndarray | None:
         """The last list shown to the user by this process, or None."""
         with self._lock:
-            got = self._shown.get(user_id)
+            got = self.shown.get(user_id)
         return None if got is None else got[0]
 
     def adjust(
@@ -85,7 +84,7 @@ class Stability:
         ``depth`` positions move; the rest keep their order.
         """
         with self._lock:
-            got = self._shown.get(user_id) if self.enabled else None
+            got = self.shown.get(user_id) if self.enabled else None
         if got is None or len(items) < 2:
             return items, scores, np.arange(len(items))
         shown, n_neg = got

@@ -12,18 +12,18 @@ request recompute what depended on it.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from recloop.monitoring.bounded import ByteLRU, array_bytes, int_set_bytes
 from recloop.ranking.model import RatingUser, TwoStageModel
 from recloop.retrieval.als import FoldIn
 from recloop.retrieval.candidates import UserScores
 from recloop.retrieval.history import History
 
-__all__ = ["FOLDIN_OVERHEAD_BYTES", "ServedModel", "UserCaches", "foldin_entry_bytes"]
+__all__ = ["ServedModel", "UserCaches", "foldin_bytes", "scores_bytes"]
 
 Key = tuple[str, str]  # (model version, user id)
 
@@ -36,12 +36,21 @@ class ServedModel:
     version: str
 
 
-FOLDIN_OVERHEAD_BYTES = 1200  # per cached fold-in besides A^-1, b and x: objects, seen set, key
+def scores_bytes(s: UserScores | None) -> int:
+    """Memory of one user's cached personal scores (the arrays; the tuple of tops)."""
+    if s is None:  # a model without personal sources (test stubs)
+        return 0
+    return array_bytes(s.masked, s.ordered, s.source_max, *s.tops) + 56 + 8 * len(s.tops)
 
 
-def foldin_entry_bytes(factors: int) -> int:
-    """Memory of one cached fold-in state: A^-1 (f x f float64), b (f float64), x (f float32)."""
-    return 8 * factors * factors + 12 * factors + FOLDIN_OVERHEAD_BYTES
+def foldin_bytes(state: FoldIn) -> int:
+    """Memory of one cached fold-in state: A^-1, b, x and the set of items folded in."""
+    return array_bytes(state.a_inv, state.b, state.factor) + int_set_bytes(state.seen) + 56
+
+
+def rating_bytes(user: RatingUser) -> int:
+    """Memory of one user folded into the rating model: the factor, the bias, the objects."""
+    return 120 + (0 if user.state is None else array_bytes(user.state[0]) + 24)
 
 
 def history_key(history: History) -> tuple[int, ...]:
@@ -49,23 +58,26 @@ def history_key(history: History) -> tuple[int, ...]:
     return (len(history.items), int(history.last_timestamp), len(history.seen), len(history.negatives))
 
 
-def _put(cache: OrderedDict[Any, Any], key: Any, value: Any, limit: int) -> None:
-    cache[key] = value
-    cache.move_to_end(key)
-    while len(cache) > limit:
-        cache.popitem(last=False)
+def _put(cache: ByteLRU[Any, Any], key: Any, value: Any, nbytes: int) -> None:
+    cache.put(key, value, nbytes + 64)  # + the (version, user) tuple and the value tuple
 
 
 class UserCaches:
     """The fold-in states, personal scores and rating users of recent users (see the module)."""
 
-    def __init__(self, max_scores: int, max_factors: int, observer: Any = None) -> None:
-        self.max_scores, self.max_factors = max_scores, max_factors
+    def __init__(self, scores_limit: int, factors_limit: int, observer: Any = None) -> None:
+        """``scores_limit``: bytes of personal scores; ``factors_limit``: bytes of fold-in states
+        (the rating users, ~0.5 KB each, get a tenth of it besides)."""
         self.observer = observer
-        self.scores: OrderedDict[Key, tuple[tuple[int, ...], UserScores]] = OrderedDict()
-        self.factors: OrderedDict[Key, tuple[tuple[int, int], FoldIn]] = OrderedDict()
-        self.ratings: OrderedDict[Key, tuple[tuple[int, ...], RatingUser]] = OrderedDict()
+        self.scores: ByteLRU[Key, tuple[tuple[int, ...], UserScores]] = ByteLRU("user_scores", scores_limit)
+        self.factors: ByteLRU[Key, tuple[tuple[int, int], FoldIn]] = ByteLRU("foldins", factors_limit)
+        self.ratings: ByteLRU[Key, tuple[tuple[int, ...], RatingUser]] = ByteLRU(
+            "rating_users", factors_limit // 10)
         self.lock = threading.Lock()
+
+    def all(self) -> list[ByteLRU[Any, Any]]:
+        """Every cache here (for the memory gauges)."""
+        return [self.scores, self.factors, self.ratings]
 
     def fold_in(self, user_id: str, served: ServedModel, h: History) -> np.ndarray | None:
         """Re-solve the user's ALS factor from history ``h``; incremental when only new items were added."""
@@ -85,7 +97,7 @@ class UserCaches:
                 state = als.fold_in_add(state, h.items[start:])
             else:
                 state = als.fold_in_add(state, h.items[start:], weights=w)
-            _put(self.factors, key, ((len(h.items), h.last_timestamp), state), self.max_factors)
+            _put(self.factors, key, ((len(h.items), h.last_timestamp), state), foldin_bytes(state))
         if self.observer:
             self.observer.foldin()
         return state.factor
@@ -119,7 +131,7 @@ class UserCaches:
         if len(history.items) == 0 and len(history.seen) == 0:
             return scores  # a user without history: cheap to score, and not worth a cache slot
         with self.lock:
-            _put(self.scores, ck, (key, scores), self.max_scores)
+            _put(self.scores, ck, (key, scores), scores_bytes(scores))
         if self.observer:
             self.observer.user_scores(hit=False)
         return scores
@@ -134,5 +146,5 @@ class UserCaches:
                 return cached[1]
         folded = served.model.rating_user(history)
         with self.lock:
-            _put(self.ratings, ck, (key, folded), self.max_factors)
+            _put(self.ratings, ck, (key, folded), rating_bytes(folded))
         return folded
