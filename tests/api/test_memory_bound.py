@@ -37,7 +37,7 @@ def test_many_new_users_fill_each_cache_to_its_bound_and_no_further(
     limit = _gauges(text, "recloop_user_cache_limit_bytes")
     entries = _gauges(text, "recloop_user_cache_entries")
     assert set(size) == set(limit) == set(entries) == set(CACHES)
-    assert limit["user_scores"] == 0.3 * 2**20 and limit["foldins"] == 0.1 * 2**20
+    assert limit["user_scores"] == int(0.3 * 2**20) and limit["foldins"] == int(0.1 * 2**20)
     for name in CACHES:
         assert 0 < size[name] <= limit[name], name
     assert entries["shown_lists"] <= 40 and entries["recommended"] == entries["online_exposures"] == 30
