@@ -12,7 +12,7 @@ from homes import HomeCopier
 from recloop.api.app import create_app
 from recloop.config import MemoryStateConfig, Settings
 
-CACHES = ("user_scores", "foldins", "shown_lists", "recommended", "online_exposures")
+CACHES = ("user_scores", "foldins", "rating_users", "shown_lists", "recommended", "online_exposures")
 
 
 def _gauges(text: str, name: str) -> dict[str, float]:
