@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import scale
+_SPEC = importlib.util.spec_from_file_location(
+    "scale_bench", Path(__file__).resolve().parents[2] / "benchmarks" / "scale.py")
+assert _SPEC is not None and _SPEC.loader is not None
+scale = importlib.util.module_from_spec(_SPEC)
+sys.modules["scale_bench"] = scale
+_SPEC.loader.exec_module(scale)
 
 
 def test_stage_costs_take_the_peak_inside_each_window() -> None:
