@@ -1,9 +1,10 @@
 """The recommender: serves a model over the live state, with per-user caches keyed by model version.
 
 Ingest: validate (events/) -> durable append through the live state
-(idempotent) -> fold the users in again. Recommend: history (base + live)
--> the personal source scores (kept per user until the user's next event)
--> candidates with the global sources as of now -> features -> ranker ->
+(idempotent); nothing else (a user's caches are keyed by their history). Recommend:
+history (base + live) -> the ALS fold-in and personal source scores (kept per user
+until the user's next event) -> candidates with the global sources as of now
+(shared by all users per statistics snapshot) -> features -> ranker ->
 business rules (seen, genre and year filters) -> reasons. Every method takes
 the :class:`ServedModel` to use (default: the champion), so experiment
 variants are served by this same object with caches of their own version.

@@ -86,17 +86,12 @@ class TrendingSource(_Global):
     label: ClassVar[str] = "trending"
 
     def propose(self, query: Query, masked: np.ndarray, ordered: np.ndarray) -> np.ndarray:
-        """Top unseen items with enough events, ties by popularity."""
-        counts = query.stats.counts
-        cand = np.flatnonzero(np.isfinite(masked) & (counts >= MIN_TRENDING_COUNT))
-        quota = self.spec.quota
-        if 0 < quota < len(cand):  # only the items tied with or above the quota-th value can win
-            vals = masked[cand]
-            cut = np.partition(vals, len(vals) - quota)[len(vals) - quota]
-            cand = cand[vals >= cut]
-        order = np.lexsort((cand, -counts[cand], -masked[cand]))[:quota]
-        out: np.ndarray = cand[order].astype(np.int64)
-        return out
+        """Top unseen items with enough events, ties by popularity (seen items are -inf in ``masked``).
+
+        Serving reads :meth:`preference` once per statistics snapshot instead
+        (recloop.retrieval.global_rows); this is the per-query path.
+        """
+        return self.preference(query, masked)[: self.spec.quota]
 
     def preference(self, query: Query, scores: np.ndarray) -> np.ndarray:
         """Items with enough events, best trending value first, ties by popularity, then index."""
